@@ -1,0 +1,72 @@
+# The course's commands. `make book` and `make test` set everything up on a fresh
+# machine: a virtual environment in .venv, installed from requirements-lock.txt.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CH ?= 01
+HTML := _build/html
+
+.PHONY: help setup book lab test lint unit notebooks grading-test site-test browser-test \
+        bench release grade lock clean
+
+help:
+	@echo "make book    build the course website into $(HTML) (executes every notebook)"
+	@echo "make test    run every test: lint, unit, notebooks, grading, book, browser"
+	@echo "make lab     open the notebooks in JupyterLab"
+	@echo "make bench   time and measure the memory of every notebook"
+	@echo "make release CH=01   write the student version of chapter 01's exercises"
+	@echo "make grade   CH=01   autograde grading/submitted/*/ch01/ into grading/grades.csv"
+
+$(STAMP): requirements-lock.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-lock.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@touch $@
+
+setup: $(STAMP)
+
+book: setup
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "The course website: file://$(CURDIR)/$(HTML)/index.html"
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: setup
+	$(BIN)/pytest -m "not browser" -q
+
+notebooks: setup
+	$(BIN)/pytest --nbval-lax -p no:randomly -o addopts="" -q notebooks/
+
+site-test: setup
+	$(BIN)/pytest -m browser -o addopts="" -q tests/test_site.py
+
+test: lint unit notebooks book site-test
+	@echo "make test: every check passed"
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+release: setup
+	$(BIN)/python -m grading release $(CH)
+
+grade: setup
+	$(BIN)/python -m grading grade $(CH)
+
+lock: setup
+	{ echo "# Exact versions of everything the course was tested with (Python 3.11)."; \
+	  echo "# Regenerate with 'make lock' after changing pyproject.toml."; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^nnlib' | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; \
+	} > requirements-lock.txt
+
+clean:
+	rm -rf _build grading/source grading/release grading/autograded grading/feedback \
+	       grading/gradebook.db grading/grades.csv

@@ -1,0 +1,363 @@
+"""Interactive figures that work in a live kernel *and* on the static website.
+
+In JupyterLab, Binder or Colab an :class:`InteractiveFigure` displays as an
+ipywidgets control panel that redraws a matplotlib figure. The same display call
+also offers a ``text/html`` version: every combination of the *static* controls
+is drawn once in advance (a "frame"), and a few lines of inline JavaScript swap
+the frames when the reader moves the browser-side controls. The page built by
+Jupyter Book prefers that HTML (see ``nb_mime_priority_overrides`` in
+``_config.yml``), so the figure responds with no kernel, no network and no CDN.
+
+Drawing is kept separate from the controls (``plot_*`` functions in
+:mod:`nnlib.plots` draw on an Axes), so the live widget and the static frames
+come from one drawing function.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["Slider", "Choice", "InteractiveFigure", "on_axes"]
+
+#: Frames beyond this many make pages heavy; the constructor refuses more.
+MAX_FRAMES = 200
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:.3g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A numeric control: a continuous slider live, a grid of values on the website.
+
+    Parameters
+    ----------
+    name : str
+        Keyword argument of the drawing function that the slider sets.
+    min, max, step : float
+        Range of the live slider.
+    default : float, optional
+        Starting value (``min`` if omitted).
+    static_values : sequence of float, optional
+        Values precomputed for the website; by default 9 evenly spaced values from
+        ``min`` to ``max``, always including both ends.
+    integer : bool
+        Use an integer slider (``step`` is then rounded to an int).
+    label : str, optional
+        Text shown beside the control (``name`` if omitted).
+
+    Examples
+    --------
+    >>> s = Slider("b", -1.0, 1.0, 0.5)
+    >>> [float(v) for v in s.grid()]
+    [-1.0, -0.5, 0.0, 0.5, 1.0]
+    """
+
+    name: str
+    min: float
+    max: float
+    step: float
+    default: float | None = None
+    static_values: Sequence[float] | None = None
+    integer: bool = False
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.max > self.min:
+            raise ValueError(f"Slider {self.name!r}: expected max > min, got {self.min}..{self.max}")
+        if self.step <= 0:
+            raise ValueError(f"Slider {self.name!r}: expected step > 0, got {self.step}")
+        if self.default is not None and not self.min <= self.default <= self.max:
+            raise ValueError(
+                f"Slider {self.name!r}: default {self.default} is outside [{self.min}, {self.max}]"
+            )
+
+    @property
+    def initial(self) -> float:
+        return self.min if self.default is None else self.default
+
+    def grid(self) -> list:
+        """Values drawn in advance for the static website."""
+        if self.static_values is not None:
+            values = list(self.static_values)
+        else:
+            n = int(round((self.max - self.min) / self.step)) + 1
+            values = list(np.linspace(self.min, self.max, min(n, 9)))
+        if self.integer:
+            values = sorted({int(round(v)) for v in values})
+        return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+    def widget(self):
+        import ipywidgets as W
+
+        kind = W.IntSlider if self.integer else W.FloatSlider
+        step = max(1, int(round(self.step))) if self.integer else self.step
+        return kind(
+            value=self.initial,
+            min=self.min,
+            max=self.max,
+            step=step,
+            description=self.label or self.name,
+            continuous_update=False,
+        )
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A control that picks one of a few options (a dropdown).
+
+    Examples
+    --------
+    >>> Choice("task", ["AND", "OR", "XOR"]).grid()
+    ['AND', 'OR', 'XOR']
+    """
+
+    name: str
+    options: Sequence[Any]
+    default: Any = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.options) == 0:
+            raise ValueError(f"Choice {self.name!r}: expected at least one option")
+        if self.default is not None and self.default not in self.options:
+            raise ValueError(
+                f"Choice {self.name!r}: default {self.default!r} is not one of {list(self.options)}"
+            )
+
+    @property
+    def initial(self) -> Any:
+        return self.options[0] if self.default is None else self.default
+
+    def grid(self) -> list:
+        return list(self.options)
+
+    def widget(self):
+        import ipywidgets as W
+
+        return W.Dropdown(
+            options=list(self.options), value=self.initial, description=self.label or self.name
+        )
+
+
+Control = Slider | Choice
+
+
+def on_axes(plot: Callable[..., Any]) -> Callable[..., Any]:
+    """Adapt a ``plot_*(ax, **params)`` function to draw on a fresh Figure.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> draw = on_axes(lambda ax, k: ax.plot([0, 1], [0, k]))
+    >>> fig = Figure()
+    >>> _ = draw(fig, k=2)
+    >>> len(fig.axes)
+    1
+    """
+
+    def draw(fig: Figure, **params: Any) -> Any:
+        return plot(fig.add_subplot(), **params)
+
+    return draw
+
+
+@dataclass
+class InteractiveFigure:
+    """A figure with controls, live in a kernel and precomputed on the website.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(fig, **params)`` draws on an empty :class:`matplotlib.figure.Figure`.
+        Use :func:`on_axes` to adapt a single-Axes ``plot_*`` function.
+    controls : sequence of Slider or Choice
+        One control per keyword argument of ``draw``.
+    static : sequence of str, optional
+        Names of the controls the website can change (all controls by default).
+        The others stay at their default value on the website.
+    figsize : (float, float)
+        Size of each frame in inches.
+    dpi : int
+        Resolution of the website frames.
+    alt : str
+        Text alternative of the picture, for screen readers.
+
+    Shapes
+    ------
+    The website holds ``prod(len(grid) for static controls)`` PNG frames.
+
+    Examples
+    --------
+    >>> fig = InteractiveFigure(
+    ...     on_axes(lambda ax, k: ax.plot([0, 1], [0, k])),
+    ...     [Slider("k", 0.0, 1.0, 0.5)],
+    ... )
+    >>> fig.frame_count
+    3
+    >>> "<input type=\\"range\\"" in fig.static_html()
+    True
+    """
+
+    draw: Callable[..., Any]
+    controls: Sequence[Control]
+    static: Sequence[str] | None = None
+    figsize: tuple[float, float] = (5.0, 4.0)
+    dpi: int = 72
+    alt: str = "interactive figure"
+    _uid: str = field(default_factory=lambda: uuid.uuid4().hex[:10], repr=False)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.controls]
+        if len(set(names)) != len(names):
+            raise ValueError(f"control names must be unique, got {names}")
+        for c in self.controls:
+            if not isinstance(c, Slider | Choice):
+                raise TypeError(f"expected Slider or Choice controls, got {type(c).__name__}")
+        if self.static is None:
+            self.static = names
+        unknown = [s for s in self.static if s not in names]
+        if unknown:
+            raise ValueError(f"static controls {unknown} are not among the controls {names}")
+        if self.frame_count > MAX_FRAMES:
+            raise ValueError(
+                f"{self.frame_count} static frames requested; at most {MAX_FRAMES} keep the "
+                "page light: give fewer static_values or fewer static controls"
+            )
+
+    # -- the shared drawing --------------------------------------------------------
+    @property
+    def static_controls(self) -> list[Control]:
+        return [c for c in self.controls if c.name in self.static]
+
+    @property
+    def frame_count(self) -> int:
+        return int(np.prod([len(c.grid()) for c in self.static_controls], dtype=int))
+
+    def defaults(self) -> dict[str, Any]:
+        return {c.name: c.initial for c in self.controls}
+
+    def render(self, **params: Any) -> Figure:
+        """Draw one frame (any missing parameter takes its default) and return the Figure."""
+        unknown = set(params) - {c.name for c in self.controls}
+        if unknown:
+            raise ValueError(f"unknown parameters {sorted(unknown)} for this figure")
+        fig = Figure(figsize=self.figsize, layout="constrained")
+        self.draw(fig, **{**self.defaults(), **params})
+        return fig
+
+    def png(self, dpi: int | None = None, **params: Any) -> bytes:
+        """One frame as PNG bytes (``dpi`` defaults to the figure's ``dpi``)."""
+        buf = io.BytesIO()
+        self.render(**params).savefig(buf, format="png", dpi=dpi or self.dpi)
+        return buf.getvalue()
+
+    def _png(self, **params: Any) -> str:
+        return base64.b64encode(self.png(**params)).decode("ascii")
+
+    def frames(self) -> list[str]:
+        """Base64 PNGs for every combination of static values, last control fastest."""
+        grids = [c.grid() for c in self.static_controls]
+        names = [c.name for c in self.static_controls]
+        return [self._png(**dict(zip(names, combo))) for combo in itertools.product(*grids)]
+
+    # -- the website ---------------------------------------------------------------
+    def _initial_index(self, control: Control) -> int:
+        grid = control.grid()
+        if isinstance(control, Choice):
+            return grid.index(control.initial)
+        return int(np.argmin([abs(v - control.initial) for v in grid]))
+
+    def static_html(self) -> str:
+        """Self-contained HTML: the frames, native form controls and inline JavaScript."""
+        uid = f"nnlib-fig-{self._uid}"
+        rows = []
+        for axis, c in enumerate(self.static_controls):
+            label = html.escape(c.label or c.name)
+            start = self._initial_index(c)
+            if isinstance(c, Choice):
+                opts = "".join(
+                    f'<option value="{i}"{" selected" if i == start else ""}>'
+                    f"{html.escape(_fmt(o))}</option>"
+                    for i, o in enumerate(c.grid())
+                )
+                field_html = f'<select data-axis="{axis}" aria-label="{label}">{opts}</select>'
+            else:
+                field_html = (
+                    f'<input type="range" min="0" max="{len(c.grid()) - 1}" step="1" '
+                    f'value="{start}" data-axis="{axis}" aria-label="{label}">'
+                    f'<output style="min-width:3em;display:inline-block">'
+                    f"{html.escape(_fmt(c.grid()[start]))}</output>"
+                )
+            rows.append(
+                f'<label style="display:flex;gap:.5em;align-items:center;margin:.2em 0">'
+                f'<span style="min-width:8em">{label}</span>{field_html}</label>'
+            )
+        shape = [len(c.grid()) for c in self.static_controls]
+        labels = [[_fmt(v) for v in c.grid()] for c in self.static_controls]
+        frames = self.frames()
+        start = [self._initial_index(c) for c in self.static_controls]
+        flat = int(np.ravel_multi_index(start, shape)) if shape else 0
+        payload = json.dumps({"shape": shape, "labels": labels, "frames": frames})
+        # The script finds its own figure through the id, so several figures can
+        # share one page; it needs nothing but the DOM (no kernel, no library).
+        script = (
+            "(function(){"
+            f"var root=document.getElementById('{uid}');"
+            "var data=JSON.parse(root.querySelector('script.nnlib-frames').textContent);"
+            "var img=root.querySelector('img');"
+            "var fields=root.querySelectorAll('[data-axis]');"
+            "function update(){var k=0;fields.forEach(function(f){"
+            "var a=+f.dataset.axis;var i=+f.value;k=k*data.shape[a]+i;"
+            "var o=f.parentNode.querySelector('output');if(o){o.textContent=data.labels[a][i];}});"
+            "img.src='data:image/png;base64,'+data.frames[k];img.dataset.frame=k;}"
+            "fields.forEach(function(f){f.addEventListener('input',update);"
+            "f.addEventListener('change',update);});"
+            "})();"
+        )
+        return (
+            f'<div class="nnlib-figure" id="{uid}" data-frames="{len(frames)}">'
+            f'<div class="nnlib-controls">{"".join(rows)}</div>'
+            f'<img alt="{html.escape(self.alt)}" data-frame="{flat}" '
+            f'style="max-width:100%;height:auto" src="data:image/png;base64,{frames[flat]}">'
+            f'<script type="application/json" class="nnlib-frames">{payload}</script>'
+            f"<script>{script}</script></div>"
+        )
+
+    # -- the live kernel -----------------------------------------------------------
+    def widget(self):
+        """The ipywidgets version: every control, any value, redrawn in the kernel."""
+        import ipywidgets as W
+        from IPython.display import Image, display
+
+        def show(**params: Any) -> None:
+            # A PNG displays the same in JupyterLab, Colab and VS Code, whichever
+            # matplotlib backend the kernel has (or has not) activated.
+            display(Image(data=self.png(dpi=100, **params)))
+
+        return W.interactive(show, **{c.name: c.widget() for c in self.controls})
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        bundle: dict[str, Any] = {"text/plain": f"<InteractiveFigure: {self.alt}>"}
+        try:
+            live = self.widget()._repr_mimebundle_()
+        except Exception:  # no widget front end at all: the static page still works
+            live = None
+        if live:
+            bundle.update(live)
+        bundle["text/html"] = self.static_html()
+        return bundle
