@@ -30,7 +30,8 @@ $(STAMP): requirements-lock.txt pyproject.toml
 setup: $(STAMP)
 
 book: setup
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@# NNLIB_PROGRESS=0 keeps progress bars off the website pages.
+	NNLIB_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The course website: file://$(CURDIR)/$(HTML)/index.html"
 
 lab: setup
@@ -44,7 +45,7 @@ unit: setup
 	$(BIN)/pytest -m "not browser" -q
 
 notebooks: setup
-	$(BIN)/pytest --nbval-lax -p no:randomly -o addopts="" -q notebooks/
+	NNLIB_PROGRESS=0 $(BIN)/pytest --nbval-lax -p no:randomly -o addopts="" -q notebooks/
 
 site-test: setup
 	$(BIN)/pytest -m browser -o addopts="" -q tests/test_site.py

@@ -222,12 +222,12 @@ class InteractiveFigure:
     _uid: str = field(default_factory=lambda: uuid.uuid4().hex[:10], repr=False)
 
     def __post_init__(self) -> None:
-        names = [c.name for c in self.controls]
-        if len(set(names)) != len(names):
-            raise ValueError(f"control names must be unique, got {names}")
         for c in self.controls:
             if not isinstance(c, Slider | Choice):
                 raise TypeError(f"expected Slider or Choice controls, got {type(c).__name__}")
+        names = [c.name for c in self.controls]
+        if len(set(names)) != len(names):
+            raise ValueError(f"control names must be unique, got {names}")
         if self.static is None:
             self.static = names
         unknown = [s for s in self.static if s not in names]

@@ -1,0 +1,153 @@
+"""Browser test of the built website (run after `make book`; `make test` does both).
+
+Serves ``_build/html`` on localhost, opens each chapter page in headless Chromium
+(Debian's ``chromium``, driven by Playwright) with every non-local request blocked,
+and checks what a reader sees: every image loaded, no local request failed, no
+script error, and moving a static control of each interactive figure changes the
+picture. Screenshots go to ``_build/screenshots/`` to be looked at.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+
+#: Pages a reader must be able to use; each chapter adds its pages here.
+PAGES = {
+    "intro": "book/intro.html",
+    "ch01": "notebooks/01_perceptron.html",
+    "ch01-exercises": "notebooks/01_perceptron_exercises.html",
+    "instructors": "book/instructors.html",
+}
+#: Pages that must carry at least this many interactive figures.
+FIGURES = {"ch01": 2}
+
+pytestmark = pytest.mark.browser
+
+
+def _chromium() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Chromium is missing: install Debian's `chromium` (.ci/run does)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").exists():
+        pytest.fail(f"{HTML}/index.html is missing: build the book first (make book)")
+    handler = functools.partial(QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest's output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=_chromium(),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+def _open(browser, server: str, path: str):
+    """Open a page with the network cut off; return it and the failures seen."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    seen: dict[str, list[str]] = {"failed": [], "external": [], "errors": []}
+
+    def route(r):
+        if urlparse(r.request.url).hostname in {"127.0.0.1", "localhost"}:
+            r.continue_()
+        elif r.request.url.startswith("data:"):
+            r.continue_()
+        else:  # the site must work offline: record and refuse every outside request
+            seen["external"].append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on(
+        "requestfailed",
+        lambda req: urlparse(req.url).hostname == "127.0.0.1" and seen["failed"].append(req.url),
+    )
+    page.on(
+        "response",
+        lambda res: res.status >= 400
+        and urlparse(res.url).hostname == "127.0.0.1"
+        and seen["failed"].append(f"{res.status} {res.url}"),
+    )
+    page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
+    page.goto(f"{server}/{path}", wait_until="load")
+    return page, seen
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads_completely(browser, server, name):
+    page, seen = _open(browser, server, PAGES[name])
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    assert seen["failed"] == [], f"local requests failed on {name}: {seen['failed']}"
+    assert seen["errors"] == [], f"script errors on {name}: {seen['errors']}"
+    broken = page.evaluate(
+        "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+        ".map(i => i.src.slice(0, 80))"
+    )
+    assert broken == [], f"images that did not load on {name}: {broken}"
+    # Figures need no outside script: nothing of them may come from a CDN.
+    figure_scripts = [u for u in seen["external"] if "widget" in u or "require" in u]
+    assert figure_scripts == [], f"{name} asked a CDN for widget scripts: {figure_scripts}"
+    page.close()
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_static_figures_respond(browser, server, name):
+    page, seen = _open(browser, server, PAGES[name])
+    figures = page.locator(".nnlib-figure")
+    assert figures.count() >= FIGURES[name], f"{name}: expected {FIGURES[name]} figures"
+    for i in range(figures.count()):
+        fig = figures.nth(i)
+        fig.scroll_into_view_if_needed()
+        img = fig.locator("img")
+        assert img.evaluate("i => i.complete && i.naturalWidth > 0"), f"figure {i} has no picture"
+        before_src, before_frame = img.get_attribute("src"), img.get_attribute("data-frame")
+        fields = fig.locator("[data-axis]")
+        assert fields.count() >= 1, f"{name}: figure {i} has no browser-side control"
+        control = fields.first
+        if control.evaluate("e => e.tagName") == "SELECT":
+            n = control.locator("option").count()
+            current = int(control.input_value())
+            control.select_option(str((current + 1) % n))
+        else:
+            lo, hi = int(control.get_attribute("min")), int(control.get_attribute("max"))
+            current = int(control.input_value())
+            target = hi if current != hi else lo
+            control.evaluate(
+                "(e, v) => { e.value = v; e.dispatchEvent(new Event('input')); }", target
+            )
+        after_src, after_frame = img.get_attribute("src"), img.get_attribute("data-frame")
+        assert after_frame != before_frame, f"{name}: figure {i} did not change frame"
+        assert after_src != before_src, f"{name}: figure {i} shows the same picture"
+        fig.screenshot(path=str(SHOTS / f"{name}-figure{i}.png"))
+    assert seen["errors"] == [], f"script errors on {name}: {seen['errors']}"
+    page.close()
