@@ -45,7 +45,7 @@ unit: setup
 	$(BIN)/pytest -m "not browser" -q
 
 notebooks: setup
-	NNLIB_PROGRESS=0 $(BIN)/pytest --nbval-lax -p no:randomly -o addopts="" -q notebooks/
+	NNLIB_PROGRESS=0 $(BIN)/pytest --nbval-lax -o addopts="" -q notebooks/
 
 site-test: setup
 	$(BIN)/pytest -m browser -o addopts="" -q tests/test_site.py

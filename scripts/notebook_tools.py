@@ -117,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in notebooks():
             strip(p)
     else:
-        problems = [m for p in notebooks() for m in colab_cell_problems(p, url) + output_problems(p)]
+        problems = [
+            m for p in notebooks() for m in colab_cell_problems(p, url) + output_problems(p)
+        ]
         print("\n".join(problems) or f"{len(notebooks())} notebooks are clean")
         return 1 if problems else 0
     return 0

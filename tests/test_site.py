@@ -37,7 +37,9 @@ pytestmark = pytest.mark.browser
 
 
 def _chromium() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not path:
         pytest.fail("Chromium is missing: install Debian's `chromium` (.ci/run does)")
     return path
@@ -93,9 +95,11 @@ def _open(browser, server: str, path: str):
     )
     page.on(
         "response",
-        lambda res: res.status >= 400
-        and urlparse(res.url).hostname == "127.0.0.1"
-        and seen["failed"].append(f"{res.status} {res.url}"),
+        lambda res: (
+            res.status >= 400
+            and urlparse(res.url).hostname == "127.0.0.1"
+            and seen["failed"].append(f"{res.status} {res.url}")
+        ),
     )
     page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
     page.goto(f"{server}/{path}", wait_until="load")

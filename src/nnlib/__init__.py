@@ -47,6 +47,6 @@ def seed_everything(seed: int) -> torch.Generator:
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (the legacy global state that scikit-learn samples from)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)

@@ -78,7 +78,9 @@ class Slider:
 
     def __post_init__(self) -> None:
         if not self.max > self.min:
-            raise ValueError(f"Slider {self.name!r}: expected max > min, got {self.min}..{self.max}")
+            raise ValueError(
+                f"Slider {self.name!r}: expected max > min, got {self.min}..{self.max}"
+            )
         if self.step <= 0:
             raise ValueError(f"Slider {self.name!r}: expected step > 0, got {self.step}")
         if self.default is not None and not self.min <= self.default <= self.max:
@@ -273,7 +275,9 @@ class InteractiveFigure:
         """Base64 PNGs for every combination of static values, last control fastest."""
         grids = [c.grid() for c in self.static_controls]
         names = [c.name for c in self.static_controls]
-        return [self._png(**dict(zip(names, combo))) for combo in itertools.product(*grids)]
+        return [
+            self._png(**dict(zip(names, combo, strict=True))) for combo in itertools.product(*grids)
+        ]
 
     # -- the website ---------------------------------------------------------------
     def _initial_index(self, control: Control) -> int:
