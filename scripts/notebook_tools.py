@@ -39,7 +39,7 @@ def colab_cell_source(url: str) -> str:
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install --quiet "nnlib @ git+{url}"\n'
+        f'    %pip install --quiet "nnlib @ git+{url}"'
     )
 
 
@@ -83,6 +83,7 @@ def sync(path: Path, url: str) -> None:
         cell["source"] = source
     else:
         new = {
+            "id": "colab-setup",
             "cell_type": "code",
             "execution_count": None,
             "metadata": {"tags": [COLAB_TAG, "remove-cell"]},
