@@ -1,0 +1,185 @@
+"""Two-dimensional toy datasets: logic gates, XOR clouds, moons, circles, spirals.
+
+Every sampler takes a ``seed`` and returns ``(X, y)`` with ``X`` of shape ``(n, 2)``
+(float32, roughly centred and inside ``[-1.5, 1.5]``) and ``y`` of shape ``(n,)``
+(int64 class labels 0 and 1, balanced). Nothing is downloaded: the points are
+generated from a fixed recipe, so two calls with the same seed agree exactly.
+The logic gates are the four Boolean inputs of Minsky and Papert's XOR argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "logic_gate",
+    "make_xor",
+    "make_moons",
+    "make_circles",
+    "make_spirals",
+    "DATASETS",
+    "GATES",
+]
+
+#: Truth tables of the gates, in the row order (0,0), (0,1), (1,0), (1,1).
+GATES: dict[str, tuple[int, int, int, int]] = {
+    "AND": (0, 0, 0, 1),
+    "OR": (0, 1, 1, 1),
+    "XOR": (0, 1, 1, 0),
+    "NAND": (1, 1, 1, 0),
+}
+
+
+def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The four inputs of a two-input logic gate and its outputs.
+
+    Parameters
+    ----------
+    name : str
+        One of ``"AND"``, ``"OR"``, ``"XOR"``, ``"NAND"`` (any case).
+
+    Shapes
+    ------
+    X : (4, 2) float64, rows (0,0), (0,1), (1,0), (1,1);  y : (4,) int64.
+
+    Examples
+    --------
+    >>> X, y = logic_gate("xor")
+    >>> X.tolist()
+    [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    >>> y.tolist()
+    [0, 1, 1, 0]
+    """
+    if not isinstance(name, str) or name.upper() not in GATES:
+        raise ValueError(f"unknown logic gate {name!r}; expected one of {sorted(GATES)}")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    y = np.array(GATES[name.upper()], dtype=np.int64)
+    return X, y
+
+
+def _check(n: int, noise: float) -> None:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
+        raise ValueError(f"n must be an int >= 2 (one point per class at least), got {n!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+
+
+def _labels(n: int) -> np.ndarray:
+    # Half the points in each class (class 1 gets the extra point when n is odd).
+    return (np.arange(n) >= n // 2).astype(np.int64)
+
+
+def _finish(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple:
+    order = rng.permutation(len(y))  # shuffle so that no class comes first
+    return X[order].astype(np.float32), y[order]
+
+
+def make_xor(n: int = 200, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Four Gaussian clouds at (±1, ±1); the label is 1 where the signs differ.
+
+    Shapes
+    ------
+    X : (n, 2) float32;  y : (n,) int64.
+
+    Examples
+    --------
+    >>> X, y = make_xor(8, seed=1)
+    >>> X.shape, X.dtype.name, int(y.sum())
+    ((8, 2), 'float32', 4)
+    """
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    y = _labels(n)
+    # Class 0 sits at (1,1) or (-1,-1), class 1 at (1,-1) or (-1,1).
+    s = rng.choice([-1.0, 1.0], size=n)
+    centres = np.stack([s, np.where(y == 1, -s, s)], axis=1)  # (n, 2)
+    X = centres + noise * rng.standard_normal((n, 2))
+    return _finish(X, y, rng)
+
+
+def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles (as scikit-learn's ``make_moons``), centred.
+
+    Shapes
+    ------
+    X : (n, 2) float32;  y : (n,) int64.
+
+    Examples
+    --------
+    >>> X, y = make_moons(100, seed=0)
+    >>> X.shape, int(y.sum()), bool(abs(X).max() < 1.6)
+    ((100, 2), 50, True)
+    """
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    y = _labels(n)
+    t = rng.uniform(0.0, np.pi, size=n)
+    upper = np.stack([np.cos(t), np.sin(t)], axis=1)  # (n, 2)
+    lower = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1)  # (n, 2)
+    X = np.where(y[:, None] == 0, upper, lower)
+    X = (X - np.array([0.5, 0.25])) * np.array([0.8, 1.2])  # centre on the origin
+    X = X + noise * rng.standard_normal((n, 2))
+    return _finish(X, y, rng)
+
+
+def make_circles(
+    n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A circle of radius 1 (class 0) around a circle of radius ``factor`` (class 1).
+
+    Shapes
+    ------
+    X : (n, 2) float32;  y : (n,) int64.
+
+    Examples
+    --------
+    >>> X, y = make_circles(50, noise=0.0, seed=0)
+    >>> r = (X**2).sum(1) ** 0.5
+    >>> bool(abs(r[y == 0] - 1).max() < 1e-6), bool(abs(r[y == 1] - 0.5).max() < 1e-6)
+    (True, True)
+    """
+    _check(n, noise)
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must lie strictly between 0 and 1, got {factor!r}")
+    rng = np.random.default_rng(seed)
+    y = _labels(n)
+    t = rng.uniform(0.0, 2 * np.pi, size=n)
+    radius = np.where(y == 0, 1.0, factor)
+    X = radius[:, None] * np.stack([np.cos(t), np.sin(t)], axis=1)  # (n, 2)
+    X = X + noise * rng.standard_normal((n, 2))
+    return _finish(X, y, rng)
+
+
+def make_spirals(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved spiral arms, each turning about 1.5 times around the origin.
+
+    Shapes
+    ------
+    X : (n, 2) float32;  y : (n,) int64.
+
+    Examples
+    --------
+    >>> X, y = make_spirals(60, seed=0)
+    >>> X.shape, int(y.sum()), bool(abs(X).max() < 1.6)
+    ((60, 2), 30, True)
+    """
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    y = _labels(n)
+    # sqrt spreads the points evenly along the arm instead of crowding the centre.
+    r = np.sqrt(rng.uniform(0.02, 1.0, size=n))
+    theta = 3 * np.pi * r + np.pi * y  # the second arm is the first turned by 180 degrees
+    X = 1.2 * r[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=1)  # (n, 2)
+    X = X + noise * rng.standard_normal((n, 2))
+    return _finish(X, y, rng)
+
+
+#: The playground's datasets by name.
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "xor": make_xor,
+    "moons": make_moons,
+    "circles": make_circles,
+    "spirals": make_spirals,
+}

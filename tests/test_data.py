@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from nnlib.data import DATASETS, logic_gate, make_circles, make_moons, make_spirals, make_xor
+
+TRUTH = {
+    "AND": [0, 0, 0, 1],
+    "OR": [0, 1, 1, 1],
+    "XOR": [0, 1, 1, 0],
+    "NAND": [1, 1, 1, 0],
+}
+
+
+@pytest.mark.parametrize("name", list(TRUTH))
+def test_logic_gate_truth_tables(name):
+    X, y = logic_gate(name.lower())
+    assert X.dtype == np.float64 and X.shape == (4, 2)
+    assert y.dtype == np.int64 and y.shape == (4,)
+    assert X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    # The table must agree with Python's own Boolean operators row by row.
+    ops = {
+        "AND": lambda a, b: a and b,
+        "OR": lambda a, b: a or b,
+        "XOR": lambda a, b: a != b,
+        "NAND": lambda a, b: not (a and b),
+    }
+    expected = [int(ops[name](bool(a), bool(b))) for a, b in X]
+    assert y.tolist() == expected == TRUTH[name]
+
+
+def test_logic_gate_unknown_name_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="AND"):
+        logic_gate("XNOR")
+
+
+def test_datasets_registry():
+    assert set(DATASETS) == {"xor", "moons", "circles", "spirals"}
+    assert DATASETS["moons"] is make_moons
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+@pytest.mark.parametrize("n", [2, 7, 200])
+def test_samplers_shape_dtype_balance_range(name, n):
+    X, y = DATASETS[name](n=n, seed=3)
+    assert X.shape == (n, 2) and X.dtype == np.float32
+    assert y.shape == (n,) and y.dtype == np.int64
+    assert set(np.unique(y)) == {0, 1}
+    assert abs(int(y.sum()) - n / 2) <= 0.5
+    assert np.abs(X).max() < 1.8
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_samplers_are_seeded_and_centred(name):
+    X1, y1 = DATASETS[name](seed=5)
+    X2, y2 = DATASETS[name](seed=5)
+    X3, _ = DATASETS[name](seed=6)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(y1, y2)
+    assert not np.array_equal(X1, X3)
+    X, _ = DATASETS[name](n=2000, seed=0)
+    assert np.abs(X.mean(0)).max() < 0.15
+    assert 0.8 < np.abs(X).max() < 1.6
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_samplers_reject_bad_arguments(name):
+    with pytest.raises(ValueError, match="n must"):
+        DATASETS[name](n=1)
+    with pytest.raises(ValueError, match="noise"):
+        DATASETS[name](noise=-0.1)
+
+
+def test_xor_labels_follow_quadrants():
+    X, y = make_xor(400, noise=0.1, seed=0)
+    assert ((X[:, 0] * X[:, 1] < 0).astype(int) == y).mean() > 0.99
+
+
+def test_circles_radii_and_factor_check():
+    X, y = make_circles(300, noise=0.0, factor=0.3, seed=1)
+    r = np.linalg.norm(X, axis=1)
+    np.testing.assert_allclose(r[y == 0], 1.0, atol=1e-6)
+    np.testing.assert_allclose(r[y == 1], 0.3, atol=1e-6)
+    with pytest.raises(ValueError, match="factor"):
+        make_circles(factor=1.5)
+
+
+def test_spirals_arms_are_rotated_copies():
+    # Without noise, class 1 is class 0 turned by 180 degrees: the same radii set.
+    X, y = make_spirals(400, noise=0.0, seed=2)
+    r0 = np.sort(np.linalg.norm(X[y == 0], axis=1))
+    r1 = np.sort(np.linalg.norm(X[y == 1], axis=1))
+    assert r0.min() > 0.1 and r1.max() < 1.25
+    assert abs(r0.mean() - r1.mean()) < 0.1
+
+
+def test_moons_not_linearly_trivial():
+    # No axis-aligned threshold classifies moons well: the classes interleave.
+    X, y = make_moons(400, noise=0.05, seed=0)
+    for d in range(2):
+        best = max(((X[:, d] > t) == y).mean() for t in np.linspace(-1.5, 1.5, 61))
+        best = max(best, 1 - best)
+        assert best < 0.9
