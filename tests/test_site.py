@@ -155,3 +155,25 @@ def test_static_figures_respond(browser, server, name):
         fig.screenshot(path=str(SHOTS / f"{name}-figure{i}.png"))
     assert seen["errors"] == [], f"script errors on {name}: {seen['errors']}"
     page.close()
+
+
+NOTEBOOK_PAGES = [name for name, path in PAGES.items() if path.startswith("notebooks/")]
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
+def test_notebook_pages_offer_binder_colab_and_download(name):
+    """The launch menu opens this very notebook from the configured repository."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "notebook_tools", ROOT / "scripts" / "notebook_tools.py"
+    )
+    tools = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tools)
+    repo = urlparse(tools.repository_url()).path.strip("/")  # owner/name
+    notebook = Path(PAGES[name]).with_suffix(".ipynb").as_posix()
+    page = (HTML / PAGES[name]).read_text()
+    assert f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/{notebook}" in page
+    assert f"https://colab.research.google.com/github/{repo}/blob/main/{notebook}" in page
+    assert f"_sources/{notebook}" in page, "no download link to the .ipynb source"
+    assert "initThebe" in page, "no live-code (Thebe) button"
