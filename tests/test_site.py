@@ -28,10 +28,14 @@ PAGES = {
     "intro": "book/intro.html",
     "ch01": "notebooks/01_perceptron.html",
     "ch01-exercises": "notebooks/01_perceptron_exercises.html",
+    "ch02": "notebooks/02_backprop.html",
+    "ch02-exercises": "notebooks/02_backprop_exercises.html",
+    "ch03": "notebooks/03_optimizers.html",
+    "ch03-exercises": "notebooks/03_optimizers_exercises.html",
     "instructors": "book/instructors.html",
 }
 #: Pages that must carry at least this many interactive figures.
-FIGURES = {"ch01": 2}
+FIGURES = {"ch01": 2, "ch02": 1, "ch03": 1}
 
 pytestmark = pytest.mark.browser
 

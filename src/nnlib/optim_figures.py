@@ -1,0 +1,597 @@
+"""Chapter 3's experiments and figures: optimizers on 2-D surfaces and on digits.
+
+Three test surfaces show the typical difficulties of optimization: an
+ill-conditioned quadratic (a long narrow valley), Rosenbrock's banana-shaped valley
+(Rosenbrock 1960) and a saddle point. :func:`run_trajectory` runs any optimizer of
+:mod:`nnlib.optim` on them; :func:`train_digits` trains a small MLP on scikit-learn's
+8x8 digits with the same optimizers. The ``plot_*`` functions draw on a given Axes;
+:func:`interactive_optimizers` connects them to the controls of
+:class:`nnlib.widgets.InteractiveFigure`. Trajectories are memoized, so the live
+figure redraws at once when a control returns to a setting already seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from nnlib import optim
+from nnlib.mlp import MLP, MLPConfig
+from nnlib.plots import OKABE_ITO
+from nnlib.train import progress
+from nnlib.widgets import Choice, InteractiveFigure, Slider
+
+__all__ = [
+    "COLORS",
+    "Surface",
+    "SURFACES",
+    "OPTIMIZERS",
+    "MOMENTUM_OPTIMIZERS",
+    "make_optimizer",
+    "Trajectory",
+    "run_trajectory",
+    "steps_to_tolerance",
+    "plot_surface",
+    "plot_trajectories",
+    "plot_curves",
+    "draw_optimizer_surface",
+    "interactive_optimizers",
+    "load_digits_split",
+    "train_digits",
+    "noisy_descent",
+]
+
+#: One colour per optimizer, the same in every figure of the chapter.
+COLORS: dict[str, str] = {
+    "GD": OKABE_ITO["black"],
+    "Momentum": OKABE_ITO["blue"],
+    "Nesterov": OKABE_ITO["sky_blue"],
+    "Adagrad": OKABE_ITO["bluish_green"],
+    "Adadelta": OKABE_ITO["orange"],
+    "RMSprop": OKABE_ITO["reddish_purple"],
+    "Adam": OKABE_ITO["vermillion"],
+}
+OPTIMIZERS: tuple[str, ...] = tuple(COLORS)
+#: The optimizers that use the momentum control (Adam uses it as beta1).
+MOMENTUM_OPTIMIZERS: tuple[str, ...] = ("Momentum", "Nesterov", "Adam")
+#: A trajectory that leaves this box (or overflows) counts as diverged and stops.
+DIVERGED = 1e3
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2-D loss surface ``f(x, y)`` with its gradient, a start point and a view box.
+
+    Shapes
+    ------
+    ``f(x, y)`` and ``grad(x, y)`` take equal-shaped arrays; ``grad`` returns a pair.
+    ``start`` and each minimum: (2,).
+
+    Examples
+    --------
+    >>> s = SURFACES["quadratic"]
+    >>> float(s.f(np.array(1.0), np.array(1.0)))
+    5.5
+    """
+
+    name: str
+    title: str
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    start: tuple[float, float]
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    minima: tuple[tuple[float, float], ...]
+    f_min: float
+
+
+#: Curvatures of the quadratic ``(mu x^2 + L y^2) / 2``: condition number L / mu = 10.
+QUADRATIC_MU, QUADRATIC_L = 1.0, 10.0
+#: Rosenbrock's ``(1 - x)^2 + b (y - x^2)^2`` with a gentler valley than the classic b = 100.
+ROSENBROCK_B = 10.0
+
+SURFACES: dict[str, Surface] = {
+    "quadratic": Surface(
+        "quadratic",
+        r"$\frac{1}{2}(x^2 + 10 y^2)$",
+        lambda x, y: 0.5 * (QUADRATIC_MU * x**2 + QUADRATIC_L * y**2),
+        lambda x, y: (QUADRATIC_MU * x, QUADRATIC_L * y),
+        (-2.0, 1.0),
+        (-2.5, 2.5),
+        (-1.5, 1.5),
+        ((0.0, 0.0),),
+        0.0,
+    ),
+    "rosenbrock": Surface(
+        "rosenbrock",
+        r"$(1-x)^2 + 10(y - x^2)^2$",
+        lambda x, y: (1 - x) ** 2 + ROSENBROCK_B * (y - x**2) ** 2,
+        lambda x, y: (
+            -2 * (1 - x) - 4 * ROSENBROCK_B * x * (y - x**2),
+            2 * ROSENBROCK_B * (y - x**2),
+        ),
+        (-1.2, 1.0),
+        (-2.0, 2.0),
+        (-1.0, 3.0),
+        ((1.0, 1.0),),
+        0.0,
+    ),
+    "saddle": Surface(
+        "saddle",
+        r"$\frac{1}{2}x^2 + \frac{1}{4}y^4 - \frac{1}{2}y^2$",
+        lambda x, y: 0.5 * x**2 + 0.25 * y**4 - 0.5 * y**2,
+        lambda x, y: (x, y**3 - y),
+        (1.8, 0.01),
+        (-2.0, 2.0),
+        (-2.0, 2.0),
+        ((0.0, 1.0), (0.0, -1.0)),
+        -0.25,
+    ),
+}
+
+
+def make_optimizer(
+    name: str, params: Sequence[torch.Tensor], *, lr: float, momentum: float = 0.9
+) -> optim.Optimizer:
+    """The :mod:`nnlib.optim` optimizer called ``name`` (one of :data:`OPTIMIZERS`).
+
+    ``momentum`` is the momentum of ``"Momentum"`` and ``"Nesterov"`` and Adam's
+    ``beta1``; the other optimizers ignore it. ``"GD"`` is SGD without momentum.
+
+    Shapes
+    ------
+    Parameters of any shape.
+
+    Examples
+    --------
+    >>> type(make_optimizer("Nesterov", [torch.zeros(2)], lr=0.1)).__name__
+    'SGD'
+    """
+    if name == "GD":
+        return optim.SGD(params, lr=lr)
+    if name == "Momentum":
+        return optim.SGD(params, lr=lr, momentum=momentum)
+    if name == "Nesterov":
+        # With momentum 0 the look-ahead vanishes: Nesterov is plain GD (which
+        # PyTorch, and nnlib.optim with it, refuse to call Nesterov).
+        return optim.SGD(params, lr=lr, momentum=momentum, nesterov=momentum > 0)
+    if name == "Adagrad":
+        return optim.Adagrad(params, lr=lr)
+    if name == "Adadelta":
+        return optim.Adadelta(params, lr=lr)
+    if name == "RMSprop":
+        return optim.RMSprop(params, lr=lr)
+    if name == "Adam":
+        return optim.Adam(params, lr=lr, betas=(momentum, 0.999))
+    raise ValueError(f"unknown optimizer {name!r}; expected one of {list(OPTIMIZERS)}")
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The points visited by an optimizer and the loss at each.
+
+    Shapes
+    ------
+    points : (k + 1, 2), start included;  losses : (k + 1,).
+    """
+
+    points: np.ndarray
+    losses: np.ndarray
+    diverged: bool
+
+    @property
+    def steps(self) -> int:
+        return len(self.points) - 1
+
+
+def _surface(surface: str | Surface) -> Surface:
+    if isinstance(surface, Surface):
+        return surface
+    if surface not in SURFACES:
+        raise ValueError(f"unknown surface {surface!r}; expected one of {sorted(SURFACES)}")
+    return SURFACES[surface]
+
+
+@lru_cache(maxsize=1024)
+def _cached_trajectory(
+    surface: str, optimizer: str, lr: float, momentum: float, steps: int, start: tuple
+) -> Trajectory:
+    s = SURFACES[surface]
+    p = torch.tensor(start, dtype=torch.float64)  # (2,)
+    opt = make_optimizer(optimizer, [p], lr=lr, momentum=momentum)
+    points, diverged = [p.numpy().copy()], False
+    for _ in range(steps):
+        gx, gy = s.grad(p[0].item(), p[1].item())  # the surface's own analytic gradient
+        p.grad = torch.tensor([gx, gy], dtype=torch.float64)  # (2,)
+        opt.step()
+        points.append(p.numpy().copy())
+        if not np.all(np.isfinite(points[-1])) or np.abs(points[-1]).max() > DIVERGED:
+            diverged = True
+            break
+    P = np.array(points)  # (k + 1, 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        losses = s.f(P[:, 0], P[:, 1])  # (k + 1,)
+    return Trajectory(P, losses, diverged)
+
+
+def run_trajectory(
+    surface: str,
+    optimizer: str,
+    *,
+    lr: float,
+    momentum: float = 0.9,
+    steps: int = 150,
+    start: tuple[float, float] | None = None,
+) -> Trajectory:
+    """Run ``steps`` steps of an optimizer on a surface from its start point.
+
+    The run stops early, with ``diverged=True``, when a coordinate exceeds
+    :data:`DIVERGED` in absolute value. Results are cached.
+
+    Shapes
+    ------
+    Returns a :class:`Trajectory` with points (k + 1, 2), k <= steps.
+
+    Examples
+    --------
+    >>> t = run_trajectory("quadratic", "GD", lr=0.1, steps=50)
+    >>> t.steps, t.diverged, bool(t.losses[-1] < 1e-3)
+    (50, False, True)
+    >>> run_trajectory("quadratic", "GD", lr=0.3, steps=50).diverged  # lr > 2 / L = 0.2
+    True
+    """
+    if not lr > 0 or steps < 1:
+        raise ValueError(f"expected lr > 0 and steps >= 1, got lr={lr!r}, steps={steps!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {list(OPTIMIZERS)}")
+    s = _surface(surface)
+    start = s.start if start is None else (float(start[0]), float(start[1]))
+    return _cached_trajectory(s.name, optimizer, float(lr), float(momentum), int(steps), start)
+
+
+def steps_to_tolerance(
+    surface: str,
+    optimizer: str,
+    *,
+    lr: float,
+    momentum: float = 0.9,
+    tol: float = 1e-6,
+    max_steps: int = 2000,
+) -> int | None:
+    """Number of steps until ``f - f_min < tol`` (``None`` if never within ``max_steps``).
+
+    Examples
+    --------
+    >>> steps_to_tolerance("quadratic", "GD", lr=0.1, tol=1e-6)  # f = 2 * 0.9**(2k) < 1e-6
+    69
+    """
+    t = run_trajectory(surface, optimizer, lr=lr, momentum=momentum, steps=max_steps)
+    below = np.flatnonzero(t.losses - _surface(surface).f_min < tol)
+    return int(below[0]) if len(below) else None
+
+
+@lru_cache(maxsize=8)
+def _contour_lines(name: str, resolution: int) -> list[np.ndarray]:
+    # Tracing the contours once per surface, instead of once per frame, saves a
+    # fifth of the drawing time of the website's frames.
+    import contourpy
+
+    s = SURFACES[name]
+    X, Y = np.meshgrid(np.linspace(*s.xlim, resolution), np.linspace(*s.ylim, resolution))
+    Z = s.f(X, Y)  # (r, r)
+    gen = contourpy.contour_generator(X, Y, Z)
+    levels = s.f_min + np.geomspace(1e-2, float(Z.max() - s.f_min), 14)
+    return [line for level in levels for line in gen.lines(level)]  # each (n, 2)
+
+
+def plot_surface(ax: Axes, surface: str, *, resolution: int = 120) -> Axes:
+    """Contour lines of a surface (spaced geometrically above its minimum) and its minima.
+
+    Examples
+    --------
+    >>> ax = plot_surface(Figure().add_subplot(), "rosenbrock")
+    >>> ax.get_xlabel(), [float(v) for v in ax.get_xlim()]
+    ('$x$', [-2.0, 2.0])
+    """
+    s = _surface(surface)
+    ax.add_collection(LineCollection(_contour_lines(s.name, resolution), colors="0.65", lw=0.6))
+    for m in s.minima:
+        ax.plot(*m, marker="*", ms=11, color=OKABE_ITO["yellow"], mec="black", mew=0.5, zorder=4)
+    ax.plot(*s.start, marker="o", ms=5, color="black", zorder=4)
+    ax.set_xlim(*s.xlim)
+    ax.set_ylim(*s.ylim)
+    # Integer ticks only: fewer labels to lay out, and no "-1.5" crowding.
+    ax.set_xticks(np.arange(np.ceil(s.xlim[0]), s.xlim[1] + 0.5, 1.0))
+    ax.set_yticks(np.arange(np.ceil(s.ylim[0]), s.ylim[1] + 0.5, 1.0))
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    return ax
+
+
+def plot_trajectories(
+    ax: Axes, surface: str, trajectories: Mapping[str, Trajectory], *, title: str = ""
+) -> Axes:
+    """A surface's contours with one optimizer path per entry of ``trajectories``.
+
+    Keys that name an optimizer get its colour in :data:`COLORS`.
+
+    Examples
+    --------
+    >>> t = {"GD": run_trajectory("saddle", "GD", lr=0.1, steps=20)}
+    >>> ax = plot_trajectories(Figure().add_subplot(), "saddle", t, title="saddle")
+    >>> len(ax.get_legend().get_texts())
+    1
+    """
+    plot_surface(ax, surface)
+    fallback = list(OKABE_ITO.values())
+    for i, (label, t) in enumerate(trajectories.items()):
+        color = COLORS.get(label, fallback[i % len(fallback)])
+        ax.plot(t.points[:, 0], t.points[:, 1], "-", color=color, lw=1.4, label=label, zorder=3)
+        ax.plot(t.points[:, 0], t.points[:, 1], ".", color=color, ms=2.5, zorder=3)
+    if trajectories:
+        ax.legend(fontsize="x-small", loc="best")
+    # An explicit y skips matplotlib's search for a title position at every draw.
+    ax.set_title(title or _surface(surface).title, fontsize="medium", y=1.01)
+    return ax
+
+
+def plot_curves(
+    ax: Axes,
+    curves: Mapping[str, Sequence[float]],
+    *,
+    x: Sequence[float] | None = None,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    title: str = "",
+    logy: bool = True,
+) -> Axes:
+    """One line per entry of ``curves`` (loss curves, learning-rate schedules, ...).
+
+    Shapes
+    ------
+    each curve : (n,);  x : (n,) or None for 0, 1, ..., n - 1.
+
+    Examples
+    --------
+    >>> ax = plot_curves(Figure().add_subplot(), {"Adam": [1.0, 0.5, 0.2]}, title="t")
+    >>> ax.get_yscale(), len(ax.lines)
+    ('log', 1)
+    """
+    fallback = list(OKABE_ITO.values())
+    for i, (label, y) in enumerate(curves.items()):
+        y = np.asarray(y, dtype=float)
+        xs = np.arange(len(y)) if x is None else np.asarray(x)[: len(y)]
+        ax.plot(xs, y, color=COLORS.get(label, fallback[i % len(fallback)]), lw=1.5, label=label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="x-small")
+    return ax
+
+
+def draw_optimizer_surface(
+    fig: Figure, *, optimizer: str, surface: str, lr: float, momentum: float, steps: int = 150
+) -> None:
+    """One optimizer's path on one surface; the title reports where it ended.
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> draw_optimizer_surface(fig, optimizer="GD", surface="quadratic", lr=0.3, momentum=0.9)
+    >>> fig.axes[0].get_title().endswith("diverged at step 10")  # |y| grows 2x a step
+    True
+    """
+    t = run_trajectory(surface, optimizer, lr=lr, momentum=momentum, steps=steps)
+    beta = f", $\\beta$={momentum:.2g}" if optimizer in MOMENTUM_OPTIMIZERS else ""
+    head = f"{optimizer}, lr={lr:.3g}{beta}"
+    if t.diverged:
+        tail = f"diverged at step {t.steps}"
+    else:
+        tail = f"$f - f^*$ = {t.losses[-1] - SURFACES[surface].f_min:.1e} after {t.steps} steps"
+    # A fixed layout: the constrained layout engine would double the drawing time of
+    # each of the website's hundred frames.
+    fig.set_layout_engine("none")
+    ax = fig.add_axes((0.15, 0.12, 0.8, 0.72))
+    plot_trajectories(ax, surface, {optimizer: t}, title=f"{head}\n{tail}")
+    ax.get_legend().remove()
+
+
+#: Learning rates drawn in advance for the website; 2 / L = 0.2 on the quadratic.
+STATIC_LRS: tuple[float, ...] = (0.003, 0.01, 0.03, 0.15, 0.3)
+
+
+def interactive_optimizers() -> InteractiveFigure:
+    """Optimizer, surface, learning rate and momentum against the optimizer's path.
+
+    Live: any learning rate from 0.001 to 1 and momentum from 0 to 0.99. Website:
+    7 optimizers x 3 surfaces x 5 learning rates (105 frames), momentum 0.9.
+
+    Examples
+    --------
+    >>> interactive_optimizers().frame_count
+    105
+    """
+    return InteractiveFigure(
+        draw_optimizer_surface,
+        [
+            Choice("optimizer", list(OPTIMIZERS), default="GD"),
+            Choice("surface", list(SURFACES), default="quadratic"),
+            Slider("lr", 0.001, 1.0, 0.001, default=0.15, static_values=STATIC_LRS),
+            Slider("momentum", 0.0, 0.99, 0.01, default=0.9, label="momentum / beta1"),
+        ],
+        static=["optimizer", "surface", "lr"],
+        figsize=(3.8, 3.6),
+        dpi=80,
+        alt="The path of an optimizer over the contour lines of a two-dimensional loss surface",
+    )
+
+
+@lru_cache(maxsize=2)
+def load_digits_split(
+    seed: int = 0, test_fraction: float = 0.2
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """scikit-learn's 8x8 digits, shuffled, split and standardized (train statistics).
+
+    Shapes
+    ------
+    X_train : (n_train, 64) float32;  y_train : (n_train,) int64;  likewise for test.
+
+    Examples
+    --------
+    >>> X_tr, y_tr, X_te, y_te = load_digits_split()
+    >>> tuple(X_tr.shape), tuple(X_te.shape)
+    ((1438, 64), (359, 64))
+    """
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)  # (1797, 64), (1797,)
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_test = int(round(test_fraction * len(y)))
+    test, train = order[:n_test], order[n_test:]
+    mean, std = X[train].mean(0), X[train].std(0) + 1e-6  # (64,) each; some pixels are constant
+    X = ((X - mean) / std).astype(np.float32)
+    return (
+        torch.from_numpy(X[train]),
+        torch.from_numpy(y[train]),
+        torch.from_numpy(X[test]),
+        torch.from_numpy(y[test]),
+    )
+
+
+def train_digits(
+    optimizer: str,
+    *,
+    lr: float,
+    momentum: float = 0.9,
+    epochs: int = 10,
+    batch_size: int = 32,
+    hidden: Sequence[int] = (32,),
+    schedule: str | None = None,
+    seed: int = 0,
+    show_progress: bool = False,
+) -> dict[str, list[float]]:
+    """Train a ReLU MLP on digits with an :mod:`nnlib.optim` optimizer, mini-batch by mini-batch.
+
+    ``batch_size=None`` is not allowed; use the training-set size for full-batch GD
+    and 1 for pure SGD. ``schedule`` is ``None``, ``"step"`` (halve the rate every
+    ``epochs // 3`` epochs) or ``"cosine"`` (anneal to 0 over ``epochs``). The model
+    and the order of the mini-batches depend only on ``seed``.
+
+    Shapes
+    ------
+    The model maps (B, 64) to (B, 10).
+
+    Returns
+    -------
+    dict with ``"train_loss"`` (full training set, before training and after each
+    epoch: epochs + 1 values), ``"test_accuracy"`` (after each epoch), ``"lr"``
+    (in use during each epoch) and ``"steps"`` (updates made by the end of each epoch).
+
+    Examples
+    --------
+    >>> h = train_digits("Adam", lr=0.003, epochs=2)
+    >>> len(h["train_loss"]), h["train_loss"][-1] < h["train_loss"][0]
+    (3, True)
+    """
+    X, y, X_test, y_test = load_digits_split()
+    if not 1 <= int(batch_size) <= len(y):
+        raise ValueError(f"batch_size must be in [1, {len(y)}], got {batch_size!r}")
+    model = MLP(MLPConfig(in_features=64, hidden=list(hidden), out_features=10), seed=seed)
+    opt = make_optimizer(optimizer, list(model.parameters()), lr=lr, momentum=momentum)
+    if schedule == "step":
+        sched = optim.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.5)
+    elif schedule == "cosine":
+        sched = optim.CosineAnnealingLR(opt, T_max=epochs)
+    elif schedule is None:
+        sched = None
+    else:
+        raise ValueError(f"schedule must be None, 'step' or 'cosine', got {schedule!r}")
+    g = torch.Generator().manual_seed(seed)
+
+    def full_loss() -> float:
+        with torch.no_grad():
+            return torch.nn.functional.cross_entropy(model(X), y).item()
+
+    hist: dict[str, list[float]] = {"train_loss": [full_loss()], "test_accuracy": []}
+    hist["lr"], hist["steps"] = [], []
+    steps = 0
+    for _ in progress(range(epochs), desc=f"{optimizer} on digits", disable=not show_progress):
+        hist["lr"].append(opt.lr)
+        for idx in torch.randperm(len(y), generator=g).split(int(batch_size)):  # (B,) each
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(X[idx]), y[idx]).backward()
+            opt.step()
+            steps += 1
+        if sched is not None:
+            sched.step()
+        hist["train_loss"].append(full_loss())
+        hist["steps"].append(steps)
+        with torch.no_grad():
+            acc = (model(X_test).argmax(1) == y_test).double().mean().item()
+        hist["test_accuracy"].append(acc)
+    return hist
+
+
+def noisy_descent(
+    surface: str,
+    *,
+    lr: float,
+    noise: float,
+    steps: int = 300,
+    schedule: str | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Gradient descent with Gaussian noise added to every gradient: a model of SGD.
+
+    The gradient of a mini-batch is the true gradient plus noise. With a constant
+    learning rate the iterates never settle; they jitter around the minimum with a
+    spread that grows with ``lr``. ``schedule`` (``None``, ``"step"``: halve every
+    ``steps // 5`` steps, or ``"cosine"``: anneal to 0 over ``steps``) lowers the
+    rate once per step.
+
+    Shapes
+    ------
+    Returns the loss ``f - f_min`` at every iterate: (steps + 1,).
+
+    Examples
+    --------
+    >>> losses = noisy_descent("quadratic", lr=0.05, noise=1.0, steps=100)
+    >>> losses.shape, bool(losses[-1] < losses[0])
+    ((101,), True)
+    """
+    s = _surface(surface)
+    if not lr > 0 or not noise >= 0 or steps < 1:
+        raise ValueError(f"expected lr > 0, noise >= 0, steps >= 1; got {lr}, {noise}, {steps}")
+    p = torch.tensor(s.start, dtype=torch.float64)  # (2,)
+    opt = optim.SGD([p], lr=lr)
+    if schedule == "step":
+        sched: optim.StepLR | optim.CosineAnnealingLR | None = optim.StepLR(
+            opt, step_size=max(1, steps // 5), gamma=0.5
+        )
+    elif schedule == "cosine":
+        sched = optim.CosineAnnealingLR(opt, T_max=steps)
+    elif schedule is None:
+        sched = None
+    else:
+        raise ValueError(f"schedule must be None, 'step' or 'cosine', got {schedule!r}")
+    g = torch.Generator().manual_seed(seed)
+    losses = [float(s.f(*p.tolist())) - s.f_min]
+    for _ in range(steps):
+        p.grad = torch.tensor(s.grad(*p.tolist()), dtype=torch.float64)  # (2,)
+        p.grad += noise * torch.randn(2, generator=g, dtype=torch.float64)
+        opt.step()
+        if sched is not None:
+            sched.step()
+        losses.append(float(s.f(*p.tolist())) - s.f_min)
+    return np.array(losses)

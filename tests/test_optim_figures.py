@@ -1,0 +1,98 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import itertools  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from nnlib.optim_figures import (  # noqa: E402
+    OPTIMIZERS,
+    SURFACES,
+    interactive_optimizers,
+    make_optimizer,
+    noisy_descent,
+    run_trajectory,
+    steps_to_tolerance,
+    train_digits,
+)
+from nnlib.widgets import Choice  # noqa: E402
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_surface_gradients_match_autograd(name):
+    s = SURFACES[name]
+    rng = np.random.default_rng(0)
+    for x, y in rng.uniform(-1.5, 1.5, size=(5, 2)):
+        p = torch.tensor([x, y], dtype=torch.float64, requires_grad=True)
+        s.f(p[0], p[1]).backward()
+        np.testing.assert_allclose(s.grad(x, y), p.grad.numpy(), rtol=1e-12, atol=1e-12)
+    for m in s.minima:  # the listed minima are stationary and have the stated value
+        np.testing.assert_allclose(s.grad(*m), (0.0, 0.0), atol=1e-12)
+        assert s.f(*m) == pytest.approx(s.f_min)
+
+
+def test_interactive_figure_draws_at_every_extreme():
+    fig = interactive_optimizers()
+    assert fig.frame_count <= 120
+    controls = {c.name: c for c in fig.controls}
+    assert set(controls) == {"optimizer", "surface", "lr", "momentum"}
+    extremes = [list(c.options) if isinstance(c, Choice) else [c.min, c.max] for c in fig.controls]
+    for combo in itertools.product(*extremes):
+        params = dict(zip(controls, combo, strict=True))
+        title = fig.render(**params).axes[0].get_title()
+        assert title.startswith(f"{params['optimizer']}, lr=")
+        assert "diverged" in title or "after 150" in title
+    # A value between the extremes works as well.
+    title = fig.render(optimizer="Adam", surface="saddle", lr=0.123, momentum=0.5).axes[0]
+    assert "lr=0.123" in title.get_title()
+
+
+def test_static_grid_straddles_the_stability_limit_of_gd():
+    lrs = next(c for c in interactive_optimizers().controls if c.name == "lr").grid()
+    two_over_L = 2 / 10.0
+    assert any(lr < two_over_L for lr in lrs) and any(lr > two_over_L for lr in lrs)
+    assert not run_trajectory("quadratic", "GD", lr=max(lr for lr in lrs if lr < 0.2)).diverged
+    assert run_trajectory("quadratic", "GD", lr=max(lrs)).diverged
+
+
+def test_gd_stability_limit_is_two_over_L():
+    assert run_trajectory("quadratic", "GD", lr=0.199, steps=3000).losses[-1] < 1e-6
+    assert run_trajectory("quadratic", "GD", lr=0.201, steps=3000).diverged
+
+
+def test_tuned_momentum_beats_gd_on_the_quadratic():
+    mu, L = 1.0, 10.0
+    gd = steps_to_tolerance("quadratic", "GD", lr=2 / (L + mu))
+    beta = ((np.sqrt(L) - np.sqrt(mu)) / (np.sqrt(L) + np.sqrt(mu))) ** 2
+    lr = 4 / (np.sqrt(L) + np.sqrt(mu)) ** 2
+    hb = steps_to_tolerance("quadratic", "Momentum", lr=lr, momentum=beta)
+    assert gd is not None and hb is not None and hb < gd / 2
+
+
+def test_make_optimizer_rejects_unknown_names():
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        make_optimizer("LBFGS", [torch.zeros(2)], lr=0.1)
+    with pytest.raises(ValueError, match="unknown surface"):
+        run_trajectory("himmelblau", "GD", lr=0.1)
+    assert len(OPTIMIZERS) == 7
+
+
+def test_noisy_descent_needs_a_decaying_rate():
+    const = noisy_descent("quadratic", lr=0.1, noise=2.0, schedule=None)
+    cosine = noisy_descent("quadratic", lr=0.1, noise=2.0, schedule="cosine")
+    assert cosine[-50:].mean() < const[-50:].mean() / 5
+    with pytest.raises(ValueError, match="schedule"):
+        noisy_descent("quadratic", lr=0.1, noise=1.0, schedule="linear")
+
+
+def test_train_digits_is_deterministic_and_learns():
+    a = train_digits("Momentum", lr=0.01, epochs=2, schedule="cosine")
+    b = train_digits("Momentum", lr=0.01, epochs=2, schedule="cosine")
+    assert a == b
+    assert a["train_loss"][-1] < 0.5 * a["train_loss"][0]
+    assert a["lr"] == [0.01, 0.005]  # cosine over 2 epochs: full rate, then half
+    with pytest.raises(ValueError, match="batch_size"):
+        train_digits("GD", lr=0.1, batch_size=0)
