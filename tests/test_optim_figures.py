@@ -2,7 +2,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import itertools  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -18,7 +17,6 @@ from nnlib.optim_figures import (  # noqa: E402
     steps_to_tolerance,
     train_digits,
 )
-from nnlib.widgets import Choice  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list(SURFACES))
@@ -37,11 +35,8 @@ def test_surface_gradients_match_autograd(name):
 def test_interactive_figure_draws_at_every_extreme():
     fig = interactive_optimizers()
     assert fig.frame_count <= 120
-    controls = {c.name: c for c in fig.controls}
-    assert set(controls) == {"optimizer", "surface", "lr", "momentum"}
-    extremes = [list(c.options) if isinstance(c, Choice) else [c.min, c.max] for c in fig.controls]
-    for combo in itertools.product(*extremes):
-        params = dict(zip(controls, combo, strict=True))
+    assert {c.name for c in fig.controls} == {"optimizer", "surface", "lr", "momentum"}
+    for params in fig.extreme_settings():
         title = fig.render(**params).axes[0].get_title()
         assert title.startswith(f"{params['optimizer']}, lr=")
         assert "diverged" in title or "after 150" in title

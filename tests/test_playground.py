@@ -2,7 +2,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import itertools  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -11,22 +10,13 @@ from nnlib.playground import (  # noqa: E402
     interactive_playground,
     train_playground,
 )
-from nnlib.widgets import Choice, Slider  # noqa: E402
-
-
-def _extremes(control):
-    if isinstance(control, Choice):
-        return list(control.options)
-    return [control.min, control.max]
 
 
 def test_perceptron_figure_draws_at_every_extreme():
     fig = interactive_perceptron()
     assert fig.frame_count <= 150
-    controls = {c.name: c for c in fig.controls}
-    assert set(controls) == {"w1", "w2", "b", "task"}
-    for combo in itertools.product(*[_extremes(c) for c in fig.controls]):
-        params = dict(zip(controls, combo, strict=True))
+    assert {c.name for c in fig.controls} == {"w1", "w2", "b", "task"}
+    for params in fig.extreme_settings():
         figure = fig.render(**params)
         assert figure.axes[0].get_title().startswith(params["task"])
 
@@ -42,13 +32,11 @@ def test_perceptron_figure_grid_contains_and_or_solutions():
 @pytest.mark.parametrize("dataset", ["xor", "spirals"])
 def test_playground_draws_at_min_and_max(dataset):
     fig = interactive_playground()
-    sliders = [c for c in fig.controls if isinstance(c, Slider)]
-    assert {s.name for s in sliders} == {"width", "depth"}
+    assert {c.name for c in fig.controls} == {"dataset", "width", "depth"}
     assert fig.frame_count <= 150
-    for width, depth in itertools.product(*[_extremes(s) for s in sliders]):
-        drawn = fig.render(dataset=dataset, width=width, depth=depth)
-        title = drawn.axes[0].get_title()
-        assert f"{dataset}, {depth} x {width}:" in title and "%" in title
+    for params in (p for p in fig.extreme_settings() if p["dataset"] == dataset):
+        title = fig.render(**params).axes[0].get_title()
+        assert f"{dataset}, {params['depth']} x {params['width']}:" in title and "%" in title
 
 
 def test_playground_memoizes_and_learns():

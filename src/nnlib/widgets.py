@@ -104,6 +104,10 @@ class Slider:
             values = sorted({int(round(v)) for v in values})
         return [v.item() if isinstance(v, np.generic) else v for v in values]
 
+    def extremes(self) -> list:
+        """The ends of the live range, where drawing code most often breaks."""
+        return [self.min, self.max]
+
     def widget(self):
         import ipywidgets as W
 
@@ -147,6 +151,10 @@ class Choice:
         return self.options[0] if self.default is None else self.default
 
     def grid(self) -> list:
+        return list(self.options)
+
+    def extremes(self) -> list:
+        """Every option: for a dropdown, each one is an edge case."""
         return list(self.options)
 
     def widget(self):
@@ -250,6 +258,23 @@ class InteractiveFigure:
     @property
     def frame_count(self) -> int:
         return int(np.prod([len(c.grid()) for c in self.static_controls], dtype=int))
+
+    def extreme_settings(self) -> list[dict[str, Any]]:
+        """Every combination of the controls' extremes (slider ends, every option).
+
+        Tests draw the figure at each of these, so that every control is known to
+        work at its minimum and maximum.
+
+        Examples
+        --------
+        >>> controls = [Slider("k", 0, 1, 1), Choice("c", "ab")]
+        >>> fig = InteractiveFigure(on_axes(lambda ax, k, c: ax), controls)
+        >>> fig.extreme_settings()
+        [{'k': 0, 'c': 'a'}, {'k': 0, 'c': 'b'}, {'k': 1, 'c': 'a'}, {'k': 1, 'c': 'b'}]
+        """
+        names = [c.name for c in self.controls]
+        combos = itertools.product(*[c.extremes() for c in self.controls])
+        return [dict(zip(names, combo, strict=True)) for combo in combos]
 
     def defaults(self) -> dict[str, Any]:
         return {c.name: c.initial for c in self.controls}
