@@ -33,10 +33,12 @@ PAGES = {
     "ch02-exercises": "notebooks/02_backprop_exercises.html",
     "ch03": "notebooks/03_optimizers.html",
     "ch03-exercises": "notebooks/03_optimizers_exercises.html",
+    "ch04": "notebooks/04_regularization.html",
+    "ch04-exercises": "notebooks/04_regularization_exercises.html",
     "instructors": "book/instructors.html",
 }
 #: Pages that must carry at least this many interactive figures.
-FIGURES = {"ch01": 2, "ch02": 1, "ch03": 1}
+FIGURES = {"ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1}
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,290 @@
+"""The chapter 4 experiments and figures: a small MLP overfitting noisy moons, and what
+weight penalties (Hoerl & Kennard 1970; Tibshirani 1996), dropout (Srivastava et al.
+2014) and early stopping (Prechelt 1998) change.
+
+One setting, used by the notebook, the exercises and the tests: 40 training points of
+noisy moons, a 2-32-32-1 ReLU MLP, 500 epochs of full-batch gradient descent with
+momentum. Trained models are memoized, so the interactive figure and the notebook's
+experiments share their runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from nnlib.data import make_moons
+from nnlib.mlp import predict_classes
+from nnlib.plots import OKABE_ITO, plot_decision_boundary
+from nnlib.regularization import DropoutMLP, EarlyStopping, penalized_weights, train_regularized
+from nnlib.widgets import Choice, InteractiveFigure, Slider
+
+__all__ = [
+    "SETTING",
+    "NEAR_ZERO",
+    "moons_splits",
+    "make_model",
+    "train_setting",
+    "weight_vector",
+    "near_zero_fraction",
+    "plot_weight_histogram",
+    "plot_learning_curves",
+    "draw_regularization",
+    "interactive_regularization",
+]
+
+#: The chapter's experiment: data sizes, noise, network and optimizer.
+SETTING: dict = {
+    "n_train": 40,
+    "n_val": 500,
+    "n_test": 500,
+    "noise": 0.3,
+    "hidden": (32, 32),
+    "epochs": 500,
+    "lr": 0.05,
+    "momentum": 0.9,
+}
+#: A weight with ``|w|`` below this counts as (numerically) zero.
+NEAR_ZERO = 1e-3
+
+
+def moons_splits(seed: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Independent train, validation and test samples of noisy moons.
+
+    Shapes
+    ------
+    "train": X (40, 2), y (40,);  "val" and "test": X (500, 2), y (500,).
+
+    Examples
+    --------
+    >>> s = moons_splits()
+    >>> {k: len(v[1]) for k, v in s.items()}
+    {'train': 40, 'val': 500, 'test': 500}
+    """
+    noise = SETTING["noise"]
+    return {
+        name: make_moons(SETTING[f"n_{name}"], noise=noise, seed=seed + i)
+        for i, name in enumerate(["train", "val", "test"])
+    }
+
+
+def make_model(dropout: float = 0.0, seed: int = 0) -> DropoutMLP:
+    """The chapter's 2-32-32-1 ReLU MLP, with dropout ``dropout`` after each hidden layer.
+
+    Examples
+    --------
+    >>> sum(p.numel() for p in make_model().parameters())  # (2*32+32) + (32*32+32) + (32+1)
+    1185
+    """
+    return DropoutMLP(in_features=2, hidden=SETTING["hidden"], out_features=1, p=dropout, seed=seed)
+
+
+def train_setting(
+    penalty: str = "none", strength: float = 0.0, dropout: float = 0.0, *, patience: int = 0
+) -> tuple[DropoutMLP, dict, EarlyStopping | None]:
+    """Train the chapter's model on the training split; memoized per argument set.
+
+    Parameters
+    ----------
+    penalty : {"none", "L2", "L1"}
+    strength : float
+        The penalty's ``lambda`` (ignored for ``"none"``).
+    dropout : float
+        Dropout probability of the hidden layers.
+    patience : int
+        0 trains all epochs; otherwise early stopping with this patience.
+
+    Returns
+    -------
+    (model, history, stopper): history as from :func:`train_regularized`.
+
+    Examples
+    --------
+    >>> model, hist, _ = train_setting("L2", 0.01)
+    >>> len(hist["val_loss"]) == SETTING["epochs"]
+    True
+    """
+    if penalty not in {"none", "L2", "L1"}:
+        raise ValueError(f"penalty must be 'none', 'L2' or 'L1', got {penalty!r}")
+    if not strength >= 0:
+        raise ValueError(f"strength must be >= 0, got {strength!r}")
+    if strength == 0:  # no penalty at all: one cached run serves "L1", "L2" and "none"
+        penalty = "none"
+    return _train(penalty, float(strength) if penalty != "none" else 0.0, float(dropout), patience)
+
+
+@lru_cache(maxsize=64)
+def _train(penalty: str, strength: float, dropout: float, patience: int) -> tuple:
+    splits = moons_splits()
+    model = make_model(dropout)
+    stopper = EarlyStopping(patience=patience) if patience > 0 else None
+    hist = train_regularized(
+        model,
+        *splits["train"],
+        *splits["val"],
+        epochs=SETTING["epochs"],
+        lr=SETTING["lr"],
+        momentum=SETTING["momentum"],
+        l2=strength if penalty == "L2" else 0.0,
+        l1=strength if penalty == "L1" else 0.0,
+        early_stopping=stopper,
+    )
+    return model, hist, stopper
+
+
+def weight_vector(model: torch.nn.Module) -> np.ndarray:
+    """All penalized weights of ``model`` (no biases) in one flat array.
+
+    Shapes
+    ------
+    returns (number of weights,).
+
+    Examples
+    --------
+    >>> weight_vector(make_model()).shape
+    (1120,)
+    """
+    return torch.cat([w.detach().flatten() for w in penalized_weights(model)]).numpy()
+
+
+def near_zero_fraction(weights: np.ndarray, tol: float = NEAR_ZERO) -> float:
+    """Fraction of entries with ``|w| < tol``.
+
+    Examples
+    --------
+    >>> near_zero_fraction(np.array([0.0, 1e-4, 0.5, -2.0]))
+    0.5
+    """
+    return float(np.mean(np.abs(np.asarray(weights)) < tol))
+
+
+def plot_weight_histogram(
+    ax: Axes, weights: Mapping[str, np.ndarray], *, lim: float = 1.5, title: str = "Weights"
+) -> Axes:
+    """Step histograms of weights (log counts); the legend gives each fraction with |w| < 1e-3.
+
+    Shapes
+    ------
+    each weights value : (n,) for any n.
+
+    Examples
+    --------
+    >>> ax = plot_weight_histogram(Figure().add_subplot(), {"a": np.zeros(5)})
+    >>> ax.get_legend().get_texts()[0].get_text()
+    'a: 100% near 0'
+    """
+    colors = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "reddish_purple")]
+    bins = np.linspace(-lim, lim, 61)
+    for i, (label, w) in enumerate(weights.items()):
+        w = np.clip(np.asarray(w, dtype=float).ravel(), -lim, lim)
+        ax.hist(
+            w, bins=bins, histtype="step", lw=1.6, color=colors[i % len(colors)],
+            label=f"{label}: {near_zero_fraction(w):.0%} near 0",
+        )  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xlim(-lim, lim)
+    ax.set_xlabel("weight value $w$")
+    ax.set_ylabel("count (log scale)")
+    ax.set_title(title)
+    ax.legend(fontsize="x-small", loc="upper right")
+    return ax
+
+
+def plot_learning_curves(
+    ax: Axes, history: Mapping[str, list], *, title: str = "Learning curves"
+) -> Axes:
+    """Training and validation loss against the epoch; a dashed line marks the minimum
+    of the validation loss (where early stopping would keep the weights).
+
+    Examples
+    --------
+    >>> h = {"train_loss": [1.0, 0.5, 0.2], "val_loss": [1.0, 0.6, 0.7]}
+    >>> ax = plot_learning_curves(Figure().add_subplot(), h)
+    >>> len(ax.lines)
+    3
+    """
+    train, val = np.asarray(history["train_loss"]), np.asarray(history["val_loss"])
+    epochs = np.arange(len(val))  # 0-based, as best_epoch and EarlyStopping count
+    best = int(np.argmin(val))
+    ax.plot(epochs, train, color=OKABE_ITO["blue"], lw=1.5, label="training")
+    ax.plot(epochs, val, color=OKABE_ITO["vermillion"], lw=1.5, ls="--", label="validation")
+    ax.axvline(best, color="black", lw=1, ls=":", label=f"min. val. (epoch {best})")
+    ax.set_ylim(0, min(1.5, 1.05 * max(train.max(), val.max())))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy loss")
+    ax.set_title(title)
+    ax.legend(fontsize="x-small", loc="upper right")
+    return ax
+
+
+def draw_regularization(fig: Figure, *, penalty: str, strength: float, dropout: float) -> None:
+    """Decision regions, weight histogram and learning curves of one trained setting.
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> draw_regularization(fig, penalty="L1", strength=0.01, dropout=0.0)
+    >>> [len(fig.axes), fig.axes[0].get_title().startswith("L1")]
+    [3, True]
+    """
+    strength, dropout = float(strength), float(dropout)
+    model, hist, _ = train_setting(penalty, strength, dropout)
+    X, y = moons_splits()["train"]
+    # Fixed margins: constrained layout would cost more than the drawing itself on
+    # every one of the website's frames.
+    fig.set_layout_engine("none")
+    margins = {"left": 0.06, "right": 0.98, "bottom": 0.16, "top": 0.82, "wspace": 0.42}
+    ax_b, ax_w, ax_c = fig.subplots(1, 3, gridspec_kw=margins)
+    gap = hist["train_acc"][-1] - hist["val_acc"][-1]
+    name = f"{penalty} λ={strength:g}" if strength > 0 else f"{penalty} off"
+    plot_decision_boundary(
+        ax_b,
+        lambda P: predict_classes(model, np.asarray(P, dtype=np.float32)),
+        X,
+        y,
+        title=f"{name}, dropout {dropout:g}\n"
+        f"train {hist['train_acc'][-1]:.0%}, val. {hist['val_acc'][-1]:.0%} (gap {gap:+.0%})",
+        resolution=60,
+    )
+    ax_b.title.set_fontsize("small")
+    plot_weight_histogram(ax_w, {"weights": weight_vector(model)}, title="Weights")
+    plot_learning_curves(ax_c, hist, title="Loss per epoch")
+    for ax in (ax_w, ax_c):
+        ax.title.set_fontsize("small")
+
+
+def interactive_regularization() -> InteractiveFigure:
+    """Penalty, its strength and the dropout rate against boundary, weights and loss curves.
+
+    Live: any strength in [0, 0.03] and dropout in [0, 0.6]. Website: strengths
+    0, 0.003, 0.01, 0.03 and dropout 0 and 0.5 for each penalty (16 frames).
+
+    Examples
+    --------
+    >>> interactive_regularization().frame_count
+    16
+    """
+    return InteractiveFigure(
+        draw_regularization,
+        [
+            Choice("penalty", ["L2", "L1"]),
+            Slider(
+                "strength",
+                0.0,
+                0.03,
+                0.001,
+                default=0.0,
+                static_values=(0.0, 0.003, 0.01, 0.03),
+                label="strength λ",
+            ),
+            Slider("dropout", 0.0, 0.6, 0.05, default=0.0, static_values=(0.0, 0.5)),
+        ],  # fmt: skip
+        figsize=(9.0, 3.0),
+        dpi=80,
+        alt="Decision regions, weight histogram and learning curves of a regularized MLP",
+    )
