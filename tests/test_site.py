@@ -35,10 +35,12 @@ PAGES = {
     "ch03-exercises": "notebooks/03_optimizers_exercises.html",
     "ch04": "notebooks/04_regularization.html",
     "ch04-exercises": "notebooks/04_regularization_exercises.html",
+    "ch05": "notebooks/05_propagation.html",
+    "ch05-exercises": "notebooks/05_propagation_exercises.html",
     "instructors": "book/instructors.html",
 }
 #: Pages that must carry at least this many interactive figures.
-FIGURES = {"ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1}
+FIGURES = {"ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1, "ch05": 2}
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,272 @@
+"""The chapter 5 figures: signal propagation through deep stacks, and PCA on digits.
+
+``plot_*`` functions draw on a given Axes; ``interactive_*`` functions only connect
+controls (:mod:`nnlib.widgets`) to them. Both interactive figures show statistics
+of forward and backward passes at initialization or a fixed PCA, never training,
+so every frame is cheap; results are memoized all the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from nnlib.data import digits
+from nnlib.pca import PCA
+from nnlib.plots import OKABE_ITO
+from nnlib.propagation import ACTIVATIONS, INIT_SCHEMES, propagate
+from nnlib.widgets import Choice, InteractiveFigure, Slider
+
+__all__ = [
+    "plot_layer_statistics",
+    "plot_std_curves",
+    "plot_digit_reconstructions",
+    "layer_statistics",
+    "draw_propagation",
+    "interactive_propagation",
+    "digits_pca",
+    "draw_pca_reconstruction",
+    "interactive_pca",
+]
+
+#: Width of the random stacks in the propagation figure.
+FIGURE_WIDTH = 128
+#: The digits shown in the PCA figure (indices into ``digits()``), one of each class.
+SHOWN_DIGITS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+
+
+def plot_layer_statistics(
+    ax: Axes,
+    activation_std: Sequence[float],
+    grad_norm: Sequence[float],
+    *,
+    title: str = "Signal through the layers",
+) -> Axes:
+    """Activation std (layers 0..L) and weight-gradient norm (layers 1..L), log scale.
+
+    The shaded band is [0.5, 2] times the input's standard deviation.
+
+    Shapes
+    ------
+    activation_std : (L + 1,);  grad_norm : (L,).
+
+    Examples
+    --------
+    >>> ax = plot_layer_statistics(Figure().add_subplot(), [1.0, 0.5, 0.25], [1e-3, 1e-2])
+    >>> ax.get_yscale(), len(ax.lines)
+    ('log', 2)
+    """
+    a, gnorm = np.asarray(activation_std, dtype=float), np.asarray(grad_norm, dtype=float)
+    if a.ndim != 1 or gnorm.shape != (len(a) - 1,):
+        raise ValueError(f"expected shapes (L+1,) and (L,), got {a.shape} and {gnorm.shape}")
+    ax.axhspan(0.5 * a[0], 2.0 * a[0], color=OKABE_ITO["sky_blue"], alpha=0.2, lw=0)
+    tiny = np.finfo(float).tiny  # an exact zero cannot be drawn on a log axis
+    ax.plot(
+        np.arange(len(a)), np.maximum(a, tiny), "o-", ms=3, color=OKABE_ITO["blue"],
+        label="activation std",
+    )  # fmt: skip
+    ax.plot(
+        np.arange(1, len(a)), np.maximum(gnorm, tiny), "^-", ms=3,
+        color=OKABE_ITO["vermillion"], label="weight-gradient norm",
+    )  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xlabel("layer $\\ell$")
+    ax.set_ylabel("value (log scale)")
+    ax.set_title(title, fontsize="medium")
+    # Below the axes: the curves can run anywhere, so a legend inside could hide them.
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+def plot_std_curves(
+    ax: Axes,
+    curves: dict[str, Sequence[float]],
+    *,
+    title: str = "Activation std through the layers",
+    ylabel: str = "std of $h_\\ell$ (log scale)",
+) -> Axes:
+    """Several per-layer curves (one per label) on a log axis.
+
+    Shapes
+    ------
+    each curve : (L + 1,), its layers 0..L.
+
+    Examples
+    --------
+    >>> ax = plot_std_curves(Figure().add_subplot(), {"a": [1, 2, 4], "b": [1, 1, 1]})
+    >>> len(ax.lines)
+    2
+    """
+    colors = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "reddish_purple")]
+    markers = ["o", "^", "s", "D"]
+    for i, (label, values) in enumerate(curves.items()):
+        v = np.maximum(np.asarray(values, dtype=float), np.finfo(float).tiny)
+        ax.plot(
+            np.arange(len(v)), v, marker=markers[i % 4], ms=3, markevery=max(1, len(v) // 10),
+            color=colors[i % 4], label=label,
+        )  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xlabel("layer $\\ell$")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize="medium")
+    ax.legend(fontsize="small")
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+def plot_digit_reconstructions(
+    ax: Axes, originals: np.ndarray, reconstructions: np.ndarray, *, title: str = ""
+) -> Axes:
+    """Originals (top row) above their reconstructions (bottom row), as one image.
+
+    Shapes
+    ------
+    originals, reconstructions : (m, 64), flattened 8 x 8 images with values 0..16.
+
+    Examples
+    --------
+    >>> ax = plot_digit_reconstructions(Figure().add_subplot(), np.zeros((3, 64)), np.ones((3, 64)))
+    >>> ax.images[0].get_array().shape  # 2 rows of 8 px + a 1 px gap, 3 columns of 9 px
+    (17, 27)
+    """
+    orig, R = np.asarray(originals, dtype=float), np.asarray(reconstructions, dtype=float)
+    if orig.ndim != 2 or orig.shape[1] != 64 or R.shape != orig.shape:
+        raise ValueError(f"expected two (m, 64) arrays, got {orig.shape} and {R.shape}")
+    m = len(orig)
+    canvas = np.full((17, 9 * m), np.nan)  # NaN gaps show as background between digits
+    for i in range(m):
+        canvas[:8, 9 * i : 9 * i + 8] = orig[i].reshape(8, 8)  # (8, 8) image
+        canvas[9:, 9 * i : 9 * i + 8] = R[i].reshape(8, 8)  # (8, 8) image
+    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=16, interpolation="nearest")
+    ax.set_yticks([3.5, 12.5], ["original", "recon."])
+    ax.set_xticks([])
+    ax.set_title(title, fontsize="medium")
+    return ax
+
+
+@lru_cache(maxsize=256)
+def layer_statistics(depth: int, init: str, activation: str) -> dict[str, np.ndarray]:
+    """Memoized :func:`nnlib.propagation.propagate` on the figure's stack (width 128).
+
+    Examples
+    --------
+    >>> layer_statistics(5, "he", "relu")["activation_std"].shape
+    (6,)
+    """
+    return propagate(depth=int(depth), width=FIGURE_WIDTH, init=init, activation=activation)
+
+
+def draw_propagation(fig: Figure, *, depth: int, init: str, activation: str) -> None:
+    """Per-layer statistics of a random ``depth``-layer stack, drawn on ``fig``.
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> draw_propagation(fig, depth=10, init="he", activation="relu")
+    >>> fig.axes[0].get_title()
+    'he init, relu, 10 layers'
+    """
+    s = layer_statistics(int(depth), init, activation)
+    plot_layer_statistics(
+        fig.add_subplot(),
+        s["activation_std"],
+        s["grad_norm"],
+        title=f"{init} init, {activation}, {int(depth)} layers",
+    )
+
+
+def interactive_propagation() -> InteractiveFigure:
+    """Depth, initialization and activation against per-layer statistics.
+
+    Live: any depth from 2 to 50. Website: depths 10 and 50 for every
+    initialization and activation (2 x 4 x 5 = 40 frames).
+
+    Examples
+    --------
+    >>> interactive_propagation().frame_count
+    40
+    """
+    return InteractiveFigure(
+        draw_propagation,
+        [
+            Slider("depth", 2, 50, 1, default=30, static_values=(10, 50), integer=True),
+            Choice("init", list(INIT_SCHEMES), default="he"),
+            Choice("activation", list(ACTIVATIONS), default="relu"),
+        ],
+        figsize=(4.2, 3.6),
+        dpi=80,
+        alt="Activation standard deviation and gradient norm per layer of a deep random network",
+    )
+
+
+@lru_cache(maxsize=1)
+def digits_pca() -> tuple[PCA, np.ndarray]:
+    """A PCA with all 64 components fitted to the digits, and the digits themselves.
+
+    Examples
+    --------
+    >>> pca, X = digits_pca()
+    >>> pca.components_.shape, X.shape
+    ((64, 64), (1797, 64))
+    """
+    X, _ = digits()
+    return PCA().fit(X), X
+
+
+def draw_pca_reconstruction(fig: Figure, *, n_components: int) -> None:
+    """Ten digits and their reconstructions from the first ``n_components`` components.
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> draw_pca_reconstruction(fig, n_components=64)
+    >>> fig.axes[0].get_title()
+    '64 components: 100% of the variance'
+    """
+    pca, X = digits_pca()
+    k = int(n_components)
+    if not 1 <= k <= len(pca.components_):
+        raise ValueError(f"n_components must be in [1, {len(pca.components_)}], got {k}")
+    shown = X[list(SHOWN_DIGITS)]  # (10, 64)
+    recon = pca.reconstruct(shown, k)  # (10, 64)
+    kept = pca.explained_variance_ratio_[:k].sum()
+    plot_digit_reconstructions(
+        fig.add_subplot(),
+        shown,
+        recon,
+        title=f"{k} component{'s' if k > 1 else ''}: {kept:.0%} of the variance",
+    )
+
+
+def interactive_pca() -> InteractiveFigure:
+    """Number of principal components against reconstructed digits.
+
+    Live: any number from 1 to 64. Website: 11 values from 1 to 64.
+
+    Examples
+    --------
+    >>> interactive_pca().frame_count
+    11
+    """
+    return InteractiveFigure(
+        draw_pca_reconstruction,
+        [
+            Slider(
+                "n_components",
+                1,
+                64,
+                1,
+                default=8,
+                integer=True,
+                static_values=(1, 2, 3, 5, 8, 12, 16, 24, 32, 48, 64),
+            ),
+        ],  # fmt: skip
+        figsize=(5.0, 1.6),
+        dpi=80,
+        alt="Handwritten digits and their reconstructions from a few principal components",
+    )
