@@ -21,6 +21,7 @@ __all__ = [
     "make_spirals",
     "DATASETS",
     "GATES",
+    "digits",
 ]
 
 #: Truth tables of the gates, in the row order (0,0), (0,1), (1,0), (1,1).
@@ -183,3 +184,22 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "circles": make_circles,
     "spirals": make_spirals,
 }
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 handwritten digits (8 x 8 pixels, values 0 to 16).
+
+    Shapes
+    ------
+    X : (1797, 64) float64, one flattened image per row;  y : (1797,) int64 in 0..9.
+
+    Examples
+    --------
+    >>> X, y = digits()
+    >>> X.shape, y.shape, float(X.max())
+    ((1797, 64), (1797,), 16.0)
+    """
+    from sklearn.datasets import load_digits  # the 1,797 images ship with scikit-learn
+
+    data = load_digits()
+    return data.data.astype(np.float64), data.target.astype(np.int64)

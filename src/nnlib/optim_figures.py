@@ -23,6 +23,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from nnlib import optim
+from nnlib.data import digits
 from nnlib.mlp import MLP, MLPConfig
 from nnlib.plots import OKABE_ITO
 from nnlib.train import progress
@@ -453,9 +454,7 @@ def load_digits_split(
     >>> tuple(X_tr.shape), tuple(X_te.shape)
     ((1438, 64), (359, 64))
     """
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)  # (1797, 64), (1797,)
+    X, y = digits()  # (1797, 64), (1797,)
     order = np.random.default_rng(seed).permutation(len(y))
     n_test = int(round(test_fraction * len(y)))
     test, train = order[:n_test], order[n_test:]
