@@ -7,13 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CH ?= 01
+OPEN ?= 1
 HTML := _build/html
 
-.PHONY: help setup book lab test lint unit notebooks grading-test site-test browser-test \
+.PHONY: help setup site book lab test lint unit notebooks grading-test site-test browser-test \
         bench release grade lock clean
 
 help:
-	@echo "make book    build the course website into $(HTML) (executes every notebook)"
+	@echo "make book    build the course website into $(HTML) and open it (OPEN=0: don't)"
 	@echo "make test    run every test: lint, unit, notebooks, grading, book, browser"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make bench   time and measure the memory of every notebook"
@@ -29,10 +30,17 @@ $(STAMP): requirements-lock.txt pyproject.toml
 
 setup: $(STAMP)
 
-book: setup
+# Build the website; `make book` also opens it where a desktop browser is at hand.
+site: setup
 	@# NNLIB_PROGRESS=0 keeps progress bars off the website pages.
 	NNLIB_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The course website: file://$(CURDIR)/$(HTML)/index.html"
+
+book: site
+	@if [ -n "$${CI:-}" ] || [ "$(OPEN)" = 0 ]; then exit 0; \
+	elif [ "$$(uname)" = Darwin ]; then open "$(HTML)/index.html"; \
+	elif [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null; then \
+	  xdg-open "$(HTML)/index.html" >/dev/null 2>&1 || true; fi
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/
@@ -50,7 +58,7 @@ notebooks: setup
 site-test: setup
 	$(BIN)/pytest -m browser -o addopts="" -q tests/test_site.py
 
-test: lint unit notebooks book site-test
+test: lint unit notebooks site site-test
 	@echo "make test: every check passed"
 
 bench: setup
