@@ -140,6 +140,22 @@ def _as_tensor(a, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(np.asarray(a) if not torch.is_tensor(a) else a).to(device, dtype)
 
 
+def _classes(logits: torch.Tensor) -> torch.Tensor:
+    # One logit column is a binary classifier (class 1 where the logit is positive).
+    return (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
+
+
+def _start(model: nn.Module, steps: int, lr: float, seed: int | None) -> torch.device:
+    """Check a trainer's arguments, re-seed the model, and return its device."""
+    if steps < 1 or lr <= 0:
+        raise ValueError(f"expected steps >= 1 and lr > 0, got steps={steps}, lr={lr}")
+    if seed is not None:
+        if not hasattr(model, "reset_parameters"):
+            raise TypeError("seed needs a model with reset_parameters(seed); pass seed=None")
+        model.reset_parameters(seed)
+    return next(model.parameters()).device
+
+
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of correct predictions; one logit column means a binary classifier.
 
@@ -156,8 +172,7 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
         raise ValueError(
             f"expected logits (N, C) and y (N,), got {tuple(logits.shape)}, {tuple(y.shape)}"
         )
-    pred = (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
-    return (pred == y.long()).double().mean().item()
+    return (_classes(logits) == y.long()).double().mean().item()
 
 
 @torch.no_grad()
@@ -176,8 +191,7 @@ def predict_classes(model: nn.Module, X: np.ndarray) -> np.ndarray:
     """
     dev = next(model.parameters()).device
     logits = model(_as_tensor(X, torch.float32, dev))  # (N, C)
-    pred = (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
-    return pred.cpu().numpy()
+    return _classes(logits).cpu().numpy()
 
 
 def train_classifier(
@@ -216,13 +230,7 @@ def train_classifier(
     >>> hist["final_accuracy"][0]
     1.0
     """
-    if steps < 1 or lr <= 0:
-        raise ValueError(f"expected steps >= 1 and lr > 0, got steps={steps}, lr={lr}")
-    if seed is not None:
-        if not hasattr(model, "reset_parameters"):
-            raise TypeError("seed needs a model with reset_parameters(seed); pass seed=None")
-        model.reset_parameters(seed)
-    dev = next(model.parameters()).device
+    dev = _start(model, steps, lr, seed)
     Xt = _as_tensor(X, torch.float32, dev)  # (N, d)
     yt = _as_tensor(y, torch.int64, dev)  # (N,)
     if Xt.ndim != 2 or yt.shape != (Xt.shape[0],):
@@ -271,11 +279,7 @@ def fit_regression(
     >>> hist["loss"][-1] < 1e-3
     True
     """
-    if steps < 1 or lr <= 0:
-        raise ValueError(f"expected steps >= 1 and lr > 0, got steps={steps}, lr={lr}")
-    if seed is not None:
-        model.reset_parameters(seed)
-    dev = next(model.parameters()).device
+    dev = _start(model, steps, lr, seed)
     xt = _as_tensor(x, torch.float32, dev)  # (N, d)
     yt = _as_tensor(y, torch.float32, dev)  # (N, out)
     if xt.ndim != 2 or yt.ndim != 2 or xt.shape[0] != yt.shape[0]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
 from matplotlib.figure import Figure
 
 from nnlib.data import DATASETS, logic_gate
@@ -104,7 +103,7 @@ def draw_playground(fig: Figure, *, dataset: str, width: int, depth: int) -> Non
     X, y = DATASETS[dataset](seed=0)
     ax = plot_decision_boundary(
         fig.add_subplot(),
-        lambda P: predict_classes(model, np.asarray(P, dtype=np.float32)),
+        lambda P: predict_classes(model, P),
         X,
         y,
         title=f"{dataset}, {depth} x {width}: train acc. {acc:.0%}",

@@ -44,6 +44,17 @@ CLASS_MARKERS: tuple[str, str] = ("o", "^")
 _REGION_CMAP = ListedColormap(["#B9D7EA", "#F5DDA8"])  # light blue / light orange
 
 
+def _shade_regions(
+    ax: Axes, predict: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, resolution: int
+) -> None:
+    """Colour the square ``[lo, hi]`` squared by the class (0 or 1) ``predict`` assigns."""
+    g = np.linspace(lo, hi, resolution)
+    G1, G2 = np.meshgrid(g, g)  # (r, r) each
+    grid = np.stack([G1.ravel(), G2.ravel()], axis=1)  # (r*r, 2)
+    Z = np.asarray(predict(grid)).astype(float).reshape(G1.shape)  # (r, r)
+    ax.contourf(G1, G2, Z, levels=[-0.5, 0.5, 1.5], cmap=_REGION_CMAP)
+
+
 def plot_points(ax: Axes, X: np.ndarray, y: np.ndarray, *, size: float = 18) -> Axes:
     """Scatter 2-D points, one colour and marker per class (0 and 1).
 
@@ -103,11 +114,7 @@ def plot_decision_boundary(
     >>> ax.get_title()
     'Decision regions'
     """
-    g = np.linspace(-lim, lim, resolution)
-    G1, G2 = np.meshgrid(g, g)  # (r, r) each
-    grid = np.stack([G1.ravel(), G2.ravel()], axis=1)  # (r*r, 2)
-    Z = np.asarray(predict(grid)).astype(float).reshape(G1.shape)  # (r, r)
-    ax.contourf(G1, G2, Z, levels=[-0.5, 0.5, 1.5], cmap=_REGION_CMAP)
+    _shade_regions(ax, predict, -lim, lim, resolution)
     plot_points(ax, X, y)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
@@ -138,16 +145,18 @@ def plot_perceptron(
     if w.shape != (2,):
         raise ValueError(f"w must have shape (2,), got {w.shape}")
     lo, hi = -0.5, 1.5
+
+    def predict(P: np.ndarray) -> np.ndarray:
+        return (np.asarray(P) @ w + b > 0).astype(int)  # (m,)
+
     g = np.linspace(lo, hi, 121)
-    G1, G2 = np.meshgrid(g, g)  # (121, 121) each
-    Z = (w[0] * G1 + w[1] * G2 + b > 0).astype(float)
-    ax.contourf(G1, G2, Z, levels=[-0.5, 0.5, 1.5], cmap=_REGION_CMAP)
+    _shade_regions(ax, predict, lo, hi, len(g))
     if w[1] != 0:
         ax.plot(g, -(w[0] * g + b) / w[1], color="black", lw=1.5)
     elif w[0] != 0:
         ax.axvline(-b / w[0], color="black", lw=1.5)
     plot_points(ax, X, y, size=90)
-    correct = int(((X @ w + b > 0).astype(int) == np.asarray(y)).sum())
+    correct = int((predict(X) == np.asarray(y)).sum())
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_aspect("equal")

@@ -20,11 +20,10 @@ def progress_enabled() -> bool:
 
     Examples
     --------
-    >>> import os
-    >>> os.environ["NNLIB_PROGRESS"] = "0"
-    >>> progress_enabled()
+    >>> from unittest import mock
+    >>> with mock.patch.dict("os.environ", {"NNLIB_PROGRESS": "0"}):
+    ...     progress_enabled()
     False
-    >>> del os.environ["NNLIB_PROGRESS"]
     """
     return os.environ.get("NNLIB_PROGRESS", "1").strip() != "0"
 

@@ -315,8 +315,8 @@ class InteractiveFigure:
         ]
 
     # -- the website ---------------------------------------------------------------
-    def _initial_index(self, control: Control) -> int:
-        grid = control.grid()
+    @staticmethod
+    def _initial_index(control: Control, grid: list) -> int:
         if isinstance(control, Choice):
             return grid.index(control.initial)
         return int(np.argmin([abs(v - control.initial) for v in grid]))
@@ -324,32 +324,33 @@ class InteractiveFigure:
     def static_html(self) -> str:
         """Self-contained HTML: the frames, native form controls and inline JavaScript."""
         uid = f"nnlib-fig-{self._uid}"
+        controls = self.static_controls
+        grids = [c.grid() for c in controls]
+        shape = [len(g) for g in grids]
+        labels = [[_fmt(v) for v in g] for g in grids]
+        start = [self._initial_index(c, g) for c, g in zip(controls, grids, strict=True)]
         rows = []
-        for axis, c in enumerate(self.static_controls):
+        for axis, c in enumerate(controls):
             label = html.escape(c.label or c.name)
-            start = self._initial_index(c)
             if isinstance(c, Choice):
                 opts = "".join(
-                    f'<option value="{i}"{" selected" if i == start else ""}>'
-                    f"{html.escape(_fmt(o))}</option>"
-                    for i, o in enumerate(c.grid())
+                    f'<option value="{i}"{" selected" if i == start[axis] else ""}>'
+                    f"{html.escape(text)}</option>"
+                    for i, text in enumerate(labels[axis])
                 )
                 field_html = f'<select data-axis="{axis}" aria-label="{label}">{opts}</select>'
             else:
                 field_html = (
-                    f'<input type="range" min="0" max="{len(c.grid()) - 1}" step="1" '
-                    f'value="{start}" data-axis="{axis}" aria-label="{label}">'
+                    f'<input type="range" min="0" max="{shape[axis] - 1}" step="1" '
+                    f'value="{start[axis]}" data-axis="{axis}" aria-label="{label}">'
                     f'<output style="min-width:3em;display:inline-block">'
-                    f"{html.escape(_fmt(c.grid()[start]))}</output>"
+                    f"{html.escape(labels[axis][start[axis]])}</output>"
                 )
             rows.append(
                 f'<label style="display:flex;gap:.5em;align-items:center;margin:.2em 0">'
                 f'<span style="min-width:8em">{label}</span>{field_html}</label>'
             )
-        shape = [len(c.grid()) for c in self.static_controls]
-        labels = [[_fmt(v) for v in c.grid()] for c in self.static_controls]
         frames = self.frames()
-        start = [self._initial_index(c) for c in self.static_controls]
         flat = int(np.ravel_multi_index(start, shape)) if shape else 0
         payload = json.dumps({"shape": shape, "labels": labels, "frames": frames})
         # The script finds its own figure through the id, so several figures can
@@ -381,12 +382,13 @@ class InteractiveFigure:
     def widget(self):
         """The ipywidgets version: every control, any value, redrawn in the kernel."""
         import ipywidgets as W
-        from IPython.display import Image, display
+        from IPython.display import Image as PNGImage  # not PIL's Image, imported above
+        from IPython.display import display
 
         def show(**params: Any) -> None:
             # A PNG displays the same in JupyterLab, Colab and VS Code, whichever
             # matplotlib backend the kernel has (or has not) activated.
-            display(Image(data=self.png(dpi=100, **params)))
+            display(PNGImage(data=self.png(dpi=100, **params)))
 
         return W.interactive(show, **{c.name: c.widget() for c in self.controls})
 
