@@ -88,11 +88,16 @@ def exercises_notebook(ch: str | int, notebooks_dir: Path = NOTEBOOKS_DIR) -> Pa
     return found[0]
 
 
-def _coursedir(course_dir: Path, config, **ids) -> CourseDirectory:
-    coursedir = CourseDirectory(config=config)
+def _coursedir(config, **ids) -> CourseDirectory:
+    coursedir = CourseDirectory(config=config)  # the config holds the root directory
     for key, value in ids.items():
         setattr(coursedir, key, value)
     return coursedir
+
+
+def _gradebook(course_dir: Path) -> Gradebook:
+    """The gradebook at the address the nbgrader config gives it (``make_config``)."""
+    return Gradebook(make_config(course_dir).CourseDirectory.db_url, COURSE_ID)
 
 
 def _run(app) -> str:
@@ -120,9 +125,7 @@ def release(
     shutil.copy2(notebook, source / notebook.name)
 
     config = make_config(course_dir)
-    app = GenerateAssignment(
-        coursedir=_coursedir(course_dir, config, assignment_id=aid), config=config
-    )
+    app = GenerateAssignment(coursedir=_coursedir(config, assignment_id=aid), config=config)
     app.force = True
     app.create_assignment = True
     _run(app)
@@ -151,7 +154,7 @@ def autograde_student(
     """Autograde one student's submission in this process (``grade`` calls it in a child)."""
     course_dir = Path(course_dir).resolve()
     config = make_config(course_dir, cell_timeout=cell_timeout)
-    coursedir = _coursedir(course_dir, config, assignment_id=assignment_id(ch), student_id=student)
+    coursedir = _coursedir(config, assignment_id=assignment_id(ch), student_id=student)
     app = Autograde(coursedir=coursedir, config=config)
     app.force = True
     app.create_student = True
@@ -185,7 +188,7 @@ def cell_scores(ch: str | int, student: str, course_dir: Path = COURSE_DIR) -> S
     """The gradebook's scores of one student's submission, cell by cell."""
     course_dir = Path(course_dir).resolve()
     result = StudentResult(student=student, ok=True)
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", COURSE_ID) as gb:
+    with _gradebook(course_dir) as gb:
         try:
             submission = gb.find_submission(assignment_id(ch), student)
         except MissingEntry:
@@ -255,9 +258,7 @@ def grade(
 
     config = make_config(course_dir)
     config.HTMLExporter.template_name = "feedback"
-    feedback = GenerateFeedback(
-        coursedir=_coursedir(course_dir, config, assignment_id=aid), config=config
-    )
+    feedback = GenerateFeedback(coursedir=_coursedir(config, assignment_id=aid), config=config)
     feedback.force = True
     try:
         _run(feedback)
@@ -266,7 +267,7 @@ def grade(
 
     exporter = CsvExportPlugin(config=config)
     exporter.to = str(course_dir / "grades.csv")
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", COURSE_ID) as gb:
+    with _gradebook(course_dir) as gb:
         exporter.export(gb)
     return results
 

@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -234,7 +235,8 @@ def measure(
     notebook : Path
         The ``.ipynb`` file to run top to bottom.
     timeout : float
-        Seconds after which a cell, or the whole run, is stopped and reported as failed.
+        Seconds a cell may run; the whole run is stopped (kernel included) and reported
+        as failed after ``timeout + 60`` seconds.
     cpus : int
         Pin the kernel to this many cores (0: every core of the machine).
     """
@@ -245,12 +247,19 @@ def measure(
         out = Path(tmp) / "measurement.json"
         cmd = [sys.executable, __file__, "--child", str(out), "--timeout", str(timeout)]
         cmd += ["--cpus", str(cpus), str(notebook)]
+        # Its own session, so that on a time-out the measuring child *and* the kernel it
+        # started are stopped together, rather than leaving a kernel running.
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 60)
+            _, stderr = proc.communicate(timeout=timeout + 60)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return Measurement(str(notebook), timeout, 0, 0, f"still running after {timeout:.0f} s")
         if proc.returncode != 0 or not out.exists():
-            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            tail = (stderr.strip().splitlines() or ["no output"])[-1]
             return Measurement(str(notebook), 0.0, 0, 0, f"the measuring process failed: {tail}")
         return Measurement(**json.loads(out.read_text()))
 

@@ -110,18 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["sync", "strip", "check"])
     args = parser.parse_args(argv)
-    url = repository_url()
+    url, paths = repository_url(), notebooks()
     if args.command == "sync":
-        for p in notebooks():
+        for p in paths:
             sync(p, url)
     elif args.command == "strip":
-        for p in notebooks():
+        for p in paths:
             strip(p)
     else:
-        problems = [
-            m for p in notebooks() for m in colab_cell_problems(p, url) + output_problems(p)
-        ]
-        print("\n".join(problems) or f"{len(notebooks())} notebooks are clean")
+        problems = [m for p in paths for m in colab_cell_problems(p, url) + output_problems(p)]
+        print("\n".join(problems) or f"{len(paths)} notebooks are clean")
         return 1 if problems else 0
     return 0
 
