@@ -81,10 +81,10 @@ class Tensor:
     def __init__(self, data, *, requires_grad: bool = False, name: str = "") -> None:
         if isinstance(data, Tensor):
             raise TypeError("Tensor(...) got a Tensor; use t.detach() for a copy of its value")
-        array = np.array(data)
+        array = np.asarray(data)
         if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
             raise TypeError(f"Tensor data must be numeric, got dtype {array.dtype}")
-        self.data: np.ndarray = array.astype(np.float64)
+        self.data: np.ndarray = array.astype(np.float64)  # always a copy
         self.requires_grad = bool(requires_grad)
         self.grad: np.ndarray | None = None
         self.name = name

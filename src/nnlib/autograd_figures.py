@@ -16,12 +16,11 @@ from collections.abc import Callable
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from nnlib.autograd import Tensor, topological_order
 from nnlib.plots import OKABE_ITO
-from nnlib.widgets import Choice, InteractiveFigure, Slider
+from nnlib.widgets import Choice, InteractiveFigure, Slider, on_axes
 
 __all__ = [
     "two_path_graph",
@@ -196,6 +195,7 @@ def plot_graph(
 
     Examples
     --------
+    >>> from matplotlib.figure import Figure
     >>> f, pos = two_path_graph()
     >>> f.backward()
     >>> ax = plot_graph(Figure().add_subplot(), f, positions=pos)
@@ -352,8 +352,8 @@ def backprop_state(graph: str, step: int) -> dict:
     node = done[-1]
     state["current"] = node
     lines = []
-    for i, p in enumerate(node.parents):
-        local = node.vjp(np.ones(()))[i]
+    local_derivatives = node.vjp(np.ones(()))  # d node / d parent, one per parent
+    for i, (p, local) in enumerate(zip(node.parents, local_derivatives, strict=True)):
         lines.append(
             f"g_{_name(p)} += g_{node.name}\u00b7{_local(node, i)} = "
             f"{float(node.grad):.3f}\u00b7{float(local):.3f} = {float(node.grad * local):.3f}"
@@ -368,6 +368,7 @@ def plot_backprop_step(ax: Axes, graph: str = "two paths", step: int = 0) -> Axe
 
     Examples
     --------
+    >>> from matplotlib.figure import Figure
     >>> ax = plot_backprop_step(Figure().add_subplot(), "neuron", 0)
     >>> ax.get_title().startswith("Forward pass")
     True
@@ -381,17 +382,9 @@ def plot_backprop_step(ax: Axes, graph: str = "two paths", step: int = 0) -> Axe
     return ax
 
 
-def draw_backprop_step(fig: Figure, *, graph: str, step: int) -> None:
-    """:func:`plot_backprop_step` on a fresh figure (the drawing function of the widget).
-
-    Examples
-    --------
-    >>> fig = Figure()
-    >>> draw_backprop_step(fig, graph="two paths", step=6)
-    >>> fig.axes[0].get_title().startswith("Backward")
-    True
-    """
-    plot_backprop_step(fig.add_subplot(), graph, int(step))
+#: ``draw_backprop_step(fig, graph=..., step=...)``: :func:`plot_backprop_step` on a
+#: fresh figure, the drawing function of the widget.
+draw_backprop_step = on_axes(plot_backprop_step)
 
 
 def interactive_backprop() -> InteractiveFigure:

@@ -11,6 +11,7 @@ gradients can be compared (the idea of Baydin et al. 2018's survey made concrete
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,14 @@ __all__ = [
 #: Shapes of the inputs of a random expression; the first three broadcast to (3, 4).
 INPUT_SHAPES: tuple[tuple[int, ...], ...] = ((3, 4), (4,), (3, 1), (4, 4))
 _UNARY = ("exp", "tanh", "sigmoid", "relu", "log", "square", "sum0", "mean1", "matmul")
-_BINARY = ("+", "-", "*", "/")
+# Division is by 1 + b^2, so that no denominator comes near zero.
+_BINARY_FNS: dict[str, Callable] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": lambda a, b: a / (b * b + 1.0),
+}
+_BINARY = tuple(_BINARY_FNS)
 
 
 def numerical_gradient(
@@ -102,8 +110,7 @@ class RandomExpression:
         for op, i, j in self.program:
             a, b = values[i], values[j]
             if op in _BINARY:
-                # Divide by 1 + b^2 so that no denominator comes near zero.
-                out = {"+": a + b, "-": a - b, "*": a * b, "/": a / (b * b + 1.0)}[op]
+                out = _BINARY_FNS[op](a, b)
             elif op == "log":
                 out = (a * a + 1.0).log()  # a positive argument
             elif op == "square":

@@ -219,8 +219,9 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
     ):
         super().__init__(params, lr=lr, weight_decay=weight_decay)
-        _check_nonneg(lr_decay=lr_decay, initial_accumulator_value=initial_accumulator_value)
-        _check_nonneg(eps=eps)
+        _check_nonneg(
+            lr_decay=lr_decay, initial_accumulator_value=initial_accumulator_value, eps=eps
+        )
         self.lr_decay, self.eps = float(lr_decay), float(eps)
         self.initial_accumulator_value = float(initial_accumulator_value)
 

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from nnlib import optim
 from nnlib.data import digits
-from nnlib.mlp import MLP, MLPConfig
+from nnlib.mlp import MLP, MLPConfig, accuracy
 from nnlib.plots import OKABE_ITO
 from nnlib.train import progress
 from nnlib.widgets import Choice, InteractiveFigure, Slider
@@ -317,6 +317,12 @@ def plot_surface(ax: Axes, surface: str, *, resolution: int = 120) -> Axes:
     return ax
 
 
+def _color(label: str, i: int) -> str:
+    # An optimizer's own colour from COLORS; any other label the i-th Okabe-Ito colour.
+    fallback = list(OKABE_ITO.values())
+    return COLORS.get(label, fallback[i % len(fallback)])
+
+
 def plot_trajectories(
     ax: Axes, surface: str, trajectories: Mapping[str, Trajectory], *, title: str = ""
 ) -> Axes:
@@ -332,9 +338,8 @@ def plot_trajectories(
     1
     """
     plot_surface(ax, surface)
-    fallback = list(OKABE_ITO.values())
     for i, (label, t) in enumerate(trajectories.items()):
-        color = COLORS.get(label, fallback[i % len(fallback)])
+        color = _color(label, i)
         ax.plot(t.points[:, 0], t.points[:, 1], "-", color=color, lw=1.4, label=label, zorder=3)
         ax.plot(t.points[:, 0], t.points[:, 1], ".", color=color, ms=2.5, zorder=3)
     if trajectories:
@@ -366,11 +371,10 @@ def plot_curves(
     >>> ax.get_yscale(), len(ax.lines)
     ('log', 1)
     """
-    fallback = list(OKABE_ITO.values())
     for i, (label, y) in enumerate(curves.items()):
         y = np.asarray(y, dtype=float)
         xs = np.arange(len(y)) if x is None else np.asarray(x)[: len(y)]
-        ax.plot(xs, y, color=COLORS.get(label, fallback[i % len(fallback)]), lw=1.5, label=label)
+        ax.plot(xs, y, color=_color(label, i), lw=1.5, label=label)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
@@ -468,6 +472,23 @@ def load_digits_split(
     )
 
 
+def _make_schedule(
+    schedule: str | None, opt: optim.Optimizer, *, length: int, halvings: int
+) -> optim.StepLR | optim.CosineAnnealingLR | None:
+    """The schedule called ``schedule`` over ``length`` calls of ``step()``.
+
+    ``"step"`` halves the rate every ``length // halvings`` steps (at least 1),
+    ``"cosine"`` anneals it to 0 over ``length`` steps; ``None`` keeps it constant.
+    """
+    if schedule == "step":
+        return optim.StepLR(opt, step_size=max(1, length // halvings), gamma=0.5)
+    if schedule == "cosine":
+        return optim.CosineAnnealingLR(opt, T_max=length)
+    if schedule is None:
+        return None
+    raise ValueError(f"schedule must be None, 'step' or 'cosine', got {schedule!r}")
+
+
 def train_digits(
     optimizer: str,
     *,
@@ -508,22 +529,19 @@ def train_digits(
         raise ValueError(f"batch_size must be in [1, {len(y)}], got {batch_size!r}")
     model = MLP(MLPConfig(in_features=64, hidden=list(hidden), out_features=10), seed=seed)
     opt = make_optimizer(optimizer, list(model.parameters()), lr=lr, momentum=momentum)
-    if schedule == "step":
-        sched = optim.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.5)
-    elif schedule == "cosine":
-        sched = optim.CosineAnnealingLR(opt, T_max=epochs)
-    elif schedule is None:
-        sched = None
-    else:
-        raise ValueError(f"schedule must be None, 'step' or 'cosine', got {schedule!r}")
+    sched = _make_schedule(schedule, opt, length=epochs, halvings=3)
     g = torch.Generator().manual_seed(seed)
 
     def full_loss() -> float:
         with torch.no_grad():
             return torch.nn.functional.cross_entropy(model(X), y).item()
 
-    hist: dict[str, list[float]] = {"train_loss": [full_loss()], "test_accuracy": []}
-    hist["lr"], hist["steps"] = [], []
+    hist: dict[str, list[float]] = {
+        "train_loss": [full_loss()],
+        "test_accuracy": [],
+        "lr": [],
+        "steps": [],
+    }
     steps = 0
     for _ in progress(range(epochs), desc=f"{optimizer} on digits", disable=not show_progress):
         hist["lr"].append(opt.lr)
@@ -537,8 +555,7 @@ def train_digits(
         hist["train_loss"].append(full_loss())
         hist["steps"].append(steps)
         with torch.no_grad():
-            acc = (model(X_test).argmax(1) == y_test).double().mean().item()
-        hist["test_accuracy"].append(acc)
+            hist["test_accuracy"].append(accuracy(model(X_test), y_test))
     return hist
 
 
@@ -574,16 +591,7 @@ def noisy_descent(
         raise ValueError(f"expected lr > 0, noise >= 0, steps >= 1; got {lr}, {noise}, {steps}")
     p = torch.tensor(s.start, dtype=torch.float64)  # (2,)
     opt = optim.SGD([p], lr=lr)
-    if schedule == "step":
-        sched: optim.StepLR | optim.CosineAnnealingLR | None = optim.StepLR(
-            opt, step_size=max(1, steps // 5), gamma=0.5
-        )
-    elif schedule == "cosine":
-        sched = optim.CosineAnnealingLR(opt, T_max=steps)
-    elif schedule is None:
-        sched = None
-    else:
-        raise ValueError(f"schedule must be None, 'step' or 'cosine', got {schedule!r}")
+    sched = _make_schedule(schedule, opt, length=steps, halvings=5)
     g = torch.Generator().manual_seed(seed)
     losses = [float(s.f(*p.tolist())) - s.f_min]
     for _ in range(steps):
