@@ -29,6 +29,17 @@ def _check_2d(x: torch.Tensor, features: int | None, who: str) -> None:
         raise ValueError(f"{who}: expected {features} features, got {x.shape[1]}")
 
 
+def _scale_shift(
+    y: torch.Tensor, gamma: torch.Tensor | None, beta: torch.Tensor | None
+) -> torch.Tensor:
+    """The learned affine map ``gamma * y + beta`` (either part may be absent)."""
+    if gamma is not None:
+        y = y * gamma
+    if beta is not None:
+        y = y + beta
+    return y
+
+
 def layer_norm(
     x: torch.Tensor,
     gamma: torch.Tensor | None = None,
@@ -54,11 +65,7 @@ def layer_norm(
     mu = x.mean(dim=1, keepdim=True)  # (N, 1)
     var = x.var(dim=1, unbiased=False, keepdim=True)  # (N, 1)
     y = (x - mu) / torch.sqrt(var + eps)  # eps keeps a constant row from dividing by 0
-    if gamma is not None:
-        y = y * gamma
-    if beta is not None:
-        y = y + beta
-    return y
+    return _scale_shift(y, gamma, beta)
 
 
 def batch_norm(
@@ -86,15 +93,11 @@ def batch_norm(
     """
     _check_2d(x, mean.shape[0], "batch_norm")
     y = (x - mean) / torch.sqrt(var + eps)  # (N, C): (C,) broadcasts over the batch
-    if gamma is not None:
-        y = y * gamma
-    if beta is not None:
-        y = y + beta
-    return y
+    return _scale_shift(y, gamma, beta)
 
 
 class LayerNorm(nn.Module):
-    """Layer normalization over the last dimension, with a learned scale and shift.
+    """Layer normalization of each sample over its features, with a learned scale and shift.
 
     Parameters
     ----------

@@ -149,9 +149,14 @@ class PCA:
         return (_as_2d(X) - self.mean_) @ C.T @ C + self.mean_  # (n, d)
 
 
-def _normal_equations(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    A = np.hstack([X, np.ones((len(X), 1))])  # (n, d+1): the bias is the weight of a constant 1
-    return A.T @ A / len(X), A.T @ Y / len(X), float((Y**2).sum() / len(X))
+def _least_squares_problem(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs with a column of ones, ``(n, d+1)``, and the one-hot targets, ``(n, c)``."""
+    X = _as_2d(X)
+    y = np.asarray(y)
+    if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y must be integer classes of shape ({len(X)},), got {y.dtype} {y.shape}")
+    A = np.hstack([X, np.ones((len(X), 1))])  # the bias is the weight of a constant 1
+    return A, np.eye(int(y.max()) + 1)[y]
 
 
 def gd_least_squares(
@@ -178,13 +183,10 @@ def gd_least_squares(
     >>> bool(losses[0] > losses[-1]), round(float(losses[-1]), 4)
     (True, 0.1)
     """
-    X = _as_2d(X)
-    y = np.asarray(y)
-    if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must be integer classes of shape ({len(X)},), got {y.dtype} {y.shape}")
-    Y = np.eye(int(y.max()) + 1)[y]  # (n, c) one-hot targets
+    A, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
+    n = len(A)
     # The loss only needs H, A^T Y / n and mean ||y||^2: every step costs O(d^2 c), not O(n d c).
-    H, B, c = _normal_equations(X, Y)  # (d+1, d+1), (d+1, c), float
+    H, B, c = A.T @ A / n, A.T @ Y / n, float((Y**2).sum() / n)  # (d+1, d+1), (d+1, c), float
     if lr is None:
         lr = 1.0 / (2.0 * np.linalg.eigvalsh(H)[-1])
     W = np.zeros_like(B)  # (d+1, c)
@@ -205,9 +207,7 @@ def least_squares_optimum(X: np.ndarray, y: np.ndarray) -> float:
     >>> round(least_squares_optimum(X, y), 4)
     0.1
     """
-    X = _as_2d(X)
-    Y = np.eye(int(np.max(y)) + 1)[np.asarray(y)]  # (n, c)
-    A = np.hstack([X, np.ones((len(X), 1))])  # (n, d+1)
+    A, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
     W = np.linalg.lstsq(A, Y, rcond=None)[0]  # (d+1, c)
     return float(np.mean(np.sum((A @ W - Y) ** 2, axis=1)))
 

@@ -182,6 +182,8 @@ class DeepMLPConfig:
     (the "pre-norm" block), ``h = h + a * phi(W N(h) + b)``, so the skip path itself
     is never normalized. ``layer_scale`` (residual only) is the initial value of the
     per-unit learned scale ``a``; ``None`` means no scale (``a = 1``, fixed).
+    ``init`` applies to the ``depth`` hidden layers (any scheme but ``"pytorch"`` also
+    zeroes their biases); the input and output layers keep PyTorch's default.
     """
 
     in_features: int = 64
@@ -300,8 +302,9 @@ def train_deep(
 ) -> dict[str, list[float]]:
     """Mini-batch SGD with momentum on the cross-entropy; full-batch loss logged.
 
-    Training stops early if the loss becomes NaN or infinite (the history then ends
-    with that value).
+    Training stops early if the loss becomes NaN or infinite; the history then ends
+    with that value (the mini-batch's loss if it turned non-finite between two logged
+    steps).
 
     Returns
     -------
@@ -335,7 +338,8 @@ def train_deep(
         hist["loss"].append(loss)
         return math.isfinite(loss)
 
-    log(0)
+    if not log(0):
+        return hist
     for step in progress(range(1, steps + 1), desc=desc, leave=False):
         idx = torch.randint(0, len(X), (batch_size,), generator=g)  # (batch_size,)
         loss = F.cross_entropy(model(X[idx]), y[idx])

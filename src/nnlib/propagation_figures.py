@@ -230,10 +230,8 @@ def draw_pca_reconstruction(fig: Figure, *, n_components: int) -> None:
     """
     pca, X = digits_pca()
     k = int(n_components)
-    if not 1 <= k <= len(pca.components_):
-        raise ValueError(f"n_components must be in [1, {len(pca.components_)}], got {k}")
     shown = X[list(SHOWN_DIGITS)]  # (10, 64)
-    recon = pca.reconstruct(shown, k)  # (10, 64)
+    recon = pca.reconstruct(shown, k)  # (10, 64); checks 1 <= k <= 64
     kept = pca.explained_variance_ratio_[:k].sum()
     plot_digit_reconstructions(
         fig.add_subplot(),

@@ -22,6 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from nnlib.mlp import MLP, MLPConfig, accuracy
+from nnlib.train import progress
+
 __all__ = [
     "dropout",
     "Dropout",
@@ -129,8 +132,8 @@ class Dropout(nn.Module):
         return f"p={self.p}"
 
 
-class DropoutMLP(nn.Module):
-    """A ReLU MLP with :class:`Dropout` after every hidden layer.
+class DropoutMLP(MLP):
+    """A ReLU :class:`~nnlib.mlp.MLP` with :class:`Dropout` after every hidden layer.
 
     Parameters
     ----------
@@ -163,23 +166,16 @@ class DropoutMLP(nn.Module):
         p: float = 0.0,
         seed: int = 0,
     ) -> None:
-        super().__init__()
+        config = MLPConfig(in_features=in_features, hidden=hidden, out_features=out_features)
+        super().__init__(config, seed=seed)
         self.p = _check_p(p)
-        sizes = (in_features, *hidden, out_features)
-        if any(int(s) < 1 for s in sizes):
-            raise ValueError(f"every layer width must be >= 1, got {sizes}")
+        # The same seeded layers, with a dropout after each hidden ReLU; every dropout
+        # draws its masks from its own generator.
         layers: list[nn.Module] = []
-        with torch.random.fork_rng(devices=[]):  # leave the global generator untouched
-            torch.manual_seed(seed)
-            for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-                layers.append(nn.Linear(n_in, n_out))
-                if i < len(sizes) - 2:
-                    gen = torch.Generator().manual_seed(seed * 1000 + i)
-                    layers += [nn.ReLU(), Dropout(self.p, generator=gen)]
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        for i, linear in enumerate(self.linears[:-1]):
+            gen = torch.Generator().manual_seed(seed * 1000 + i)
+            layers += [linear, nn.ReLU(), Dropout(self.p, generator=gen)]
+        self.net = nn.Sequential(*layers, self.linears[-1])
 
 
 def penalized_weights(model: nn.Module) -> list[nn.Parameter]:
@@ -424,9 +420,6 @@ def train_regularized(
         raise ValueError(
             f"expected epochs >= 1, lr > 0, l1, l2 >= 0; got {epochs}, {lr}, {l1}, {l2}"
         )
-    from nnlib.mlp import accuracy  # one definition of accuracy for the course
-    from nnlib.train import progress
-
     Xt, Xv = (torch.as_tensor(np.asarray(a), dtype=torch.float32) for a in (X, X_val))  # (N, d)
     yt, yv = (torch.as_tensor(np.asarray(a), dtype=torch.int64) for a in (y, y_val))  # (N,)
     weights = penalized_weights(model)

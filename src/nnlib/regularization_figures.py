@@ -21,7 +21,13 @@ from matplotlib.figure import Figure
 from nnlib.data import make_moons
 from nnlib.mlp import predict_classes
 from nnlib.plots import OKABE_ITO, plot_decision_boundary
-from nnlib.regularization import DropoutMLP, EarlyStopping, penalized_weights, train_regularized
+from nnlib.regularization import (
+    DropoutMLP,
+    EarlyStopping,
+    best_epoch,
+    penalized_weights,
+    train_regularized,
+)
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [
@@ -210,7 +216,7 @@ def plot_learning_curves(
     """
     train, val = np.asarray(history["train_loss"]), np.asarray(history["val_loss"])
     epochs = np.arange(len(val))  # 0-based, as best_epoch and EarlyStopping count
-    best = int(np.argmin(val))
+    best = best_epoch(val)
     ax.plot(epochs, train, color=OKABE_ITO["blue"], lw=1.5, label="training")
     ax.plot(epochs, val, color=OKABE_ITO["vermillion"], lw=1.5, ls="--", label="validation")
     ax.axvline(best, color="black", lw=1, ls=":", label=f"min. val. (epoch {best})")
@@ -244,7 +250,7 @@ def draw_regularization(fig: Figure, *, penalty: str, strength: float, dropout: 
     name = f"{penalty} λ={strength:g}" if strength > 0 else f"{penalty} off"
     plot_decision_boundary(
         ax_b,
-        lambda P: predict_classes(model, np.asarray(P, dtype=np.float32)),
+        lambda P: predict_classes(model, P),
         X,
         y,
         title=f"{name}, dropout {dropout:g}\n"
