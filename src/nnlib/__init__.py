@@ -6,13 +6,14 @@ the lecture notebooks import from it and show its core.
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
 import torch
 
 __version__ = "0.1.0"
-__all__ = ["device", "seed_everything", "__version__"]
+__all__ = ["building_website", "device", "seed_everything", "__version__"]
 
 
 def device() -> torch.device:
@@ -50,3 +51,24 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed)  # noqa: NPY002 (the legacy global state that scikit-learn samples from)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def building_website() -> bool:
+    """True while the notebooks are executed for the course website.
+
+    ``make site`` (and the notebook test, whose outputs the website reuses) sets the
+    environment variable ``NNLIB_WEBSITE=1``. Only then do interactive figures draw
+    their precomputed website frames, and progress bars stay off; a student's live
+    kernel pays for neither.
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict("os.environ", {"NNLIB_WEBSITE": "1"}):
+    ...     building_website()
+    True
+    >>> with mock.patch.dict("os.environ", {"NNLIB_WEBSITE": "0"}):
+    ...     building_website()
+    False
+    """
+    return os.environ.get("NNLIB_WEBSITE", "0").strip() == "1"
