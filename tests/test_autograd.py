@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nnlib.autograd import Tensor, binary_cross_entropy_with_logits, topological_order
-from nnlib.autograd_mlp import EngineMLP, Linear, train_gd, train_gd_torch
+from nnlib.autograd_mlp import EngineMLP, Linear, train_gd
 from nnlib.data import make_moons
 from nnlib.gradcheck import (
     engine_gradients,
@@ -13,6 +13,7 @@ from nnlib.gradcheck import (
     torch_gradients,
 )
 from nnlib.mlp import MLP, MLPConfig
+from nnlib.train import fit
 
 RNG = np.random.default_rng(0)
 
@@ -213,7 +214,9 @@ def test_engine_training_matches_pytorch_step_for_step(activation):
     X, y = make_moons(100, seed=0)
     engine = EngineMLP.from_torch(MLP(cfg, seed=0))
     ours = train_gd(engine, X, y, steps=100, lr=0.5, show_progress=False)
-    ref = train_gd_torch(MLP(cfg, seed=0), X, y, steps=100, lr=0.5, show_progress=False)
+    torch_model = MLP(cfg, seed=0).double()  # float64, like the engine
+    optimizer = torch.optim.SGD(torch_model.parameters(), lr=0.5)
+    ref = fit(torch_model, X, y, optimizer=optimizer, steps=100, show_progress=False).loss
     assert ours[-1] < 0.7 * ours[0]  # it learns
     np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-10)
 

@@ -1,7 +1,19 @@
 import numpy as np
 import pytest
+import torch
 
-from nnlib.data import DATASETS, logic_gate, make_circles, make_moons, make_spirals, make_xor
+from nnlib.data import (
+    DATASETS,
+    check_2d,
+    digits,
+    digits_split,
+    logic_gate,
+    make_circles,
+    make_moons,
+    make_spirals,
+    make_xor,
+    standardize,
+)
 
 TRUTH = {
     "AND": [0, 0, 0, 1],
@@ -100,3 +112,42 @@ def test_moons_not_linearly_trivial():
         best = max(((X[:, d] > t) == y).mean() for t in np.linspace(-1.5, 1.5, 61))
         best = max(best, 1 - best)
         assert best < 0.9
+
+
+def test_standardized_digits():
+    X, y = digits(standardized=True)
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    assert np.abs(X.mean(axis=0)).max() < 1e-12
+    stds = X.std(axis=0)
+    constant = stds < 1e-12  # pixels that are blank in every image stay 0
+    assert 0 < int(constant.sum()) < 64
+    np.testing.assert_allclose(stds[~constant], 1.0, atol=1e-12)
+    np.testing.assert_array_equal(X[:, constant], 0.0)
+
+
+def test_digits_split_uses_training_statistics_only():
+    X_tr, y_tr, X_te, y_te = digits_split(0.25, seed=3)
+    assert X_tr.dtype == torch.float32 and y_tr.dtype == torch.int64
+    assert len(X_tr) + len(X_te) == 1797 and len(X_te) == round(0.25 * 1797)
+    assert X_tr.mean(0).abs().max() < 1e-5  # the training set is centred ...
+    assert X_te.mean(0).abs().max() > 1e-3  # ... the test set only roughly
+    raw, labels = digits()
+    order = np.random.default_rng(3).permutation(1797)
+    train = order[len(X_te) :]
+    np.testing.assert_array_equal(y_tr.numpy(), labels[train])
+    expected = standardize(raw[train])
+    np.testing.assert_allclose(X_tr.numpy(), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="test_fraction"):
+        digits_split(0.0)
+
+
+def test_standardize_with_a_reference_and_the_input_check():
+    ref = np.array([[0.0, 1.0], [2.0, 1.0]])
+    np.testing.assert_allclose(standardize(np.array([[4.0, 3.0]]), ref), [[3.0, 2.0]])
+    with pytest.raises(ValueError, match=r"reference must have 2 features"):
+        standardize(ref, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"X must have shape \(N, d\), got shape \(2, 2, 1\)"):
+        check_2d(np.zeros((2, 2, 1)))
+    check_2d(torch.zeros(3, 4), features=4)
+    with pytest.raises(ValueError, match="4 features"):
+        check_2d(torch.zeros(3, 5), features=4)

@@ -3,16 +3,8 @@ import pytest
 import torch
 
 from nnlib.data import logic_gate, make_moons
-from nnlib.mlp import (
-    MLP,
-    MLPConfig,
-    accuracy,
-    fit_regression,
-    predict_classes,
-    relu_least_squares,
-    sawtooth_mlp,
-    train_classifier,
-)
+from nnlib.mlp import MLP, MLPConfig, predict_classes, relu_least_squares, sawtooth_mlp
+from nnlib.train import accuracy, fit
 
 
 def test_config_is_keyword_only_and_validated():
@@ -75,31 +67,32 @@ def test_accuracy_binary_and_multiclass():
 
 def test_two_hidden_units_solve_xor_for_the_notebook_seed():
     X, y = logic_gate("XOR")
-    model = MLP(MLPConfig(in_features=2, hidden=[2], out_features=1))
-    hist = train_classifier(model, X, y, steps=500, lr=0.05, seed=2)
-    assert hist["final_accuracy"][0] == 1.0
+    model = MLP(MLPConfig(in_features=2, hidden=[2], out_features=1), seed=2)
+    hist = fit(model, X, y, optimizer=torch.optim.Adam(model.parameters(), lr=0.05), steps=500,
+               metrics={"accuracy": accuracy}, eval_every=None)  # fmt: skip
+    assert hist.final("train", "accuracy") == 1.0
     np.testing.assert_array_equal(predict_classes(model, X), y)
-    assert hist["loss"][-1] < hist["loss"][0]
+    assert hist.loss[-1] < hist.loss[0]
 
 
-def test_training_is_reproducible_and_multiclass_works():
+def test_multiclass_training_is_reproducible():
     X, y = make_moons(100, seed=0)
     cfg = MLPConfig(in_features=2, hidden=[16], out_features=2)
-    h1 = train_classifier(MLP(cfg), X, y, steps=200, lr=0.02, seed=4)
-    h2 = train_classifier(MLP(cfg), X, y, steps=200, lr=0.02, seed=4)
-    assert h1["loss"] == h2["loss"]
-    assert h1["final_accuracy"][0] > 0.95
-    with pytest.raises(ValueError, match="steps"):
-        train_classifier(MLP(cfg), X, y, steps=0)
-    with pytest.raises(ValueError, match="X"):
-        train_classifier(MLP(cfg), X, y[:-1], steps=1)
+    runs = []
+    for _ in range(2):
+        model = MLP(cfg, seed=4)
+        runs.append(fit(model, X, y, optimizer=torch.optim.Adam(model.parameters(), lr=0.02),
+                        steps=200, metrics={"accuracy": accuracy}, eval_every=None))  # fmt: skip
+    assert runs[0].loss == runs[1].loss
+    assert runs[0].final("train", "accuracy") > 0.95
 
 
-def test_fit_regression_decreases_loss():
+def test_regression_with_mse_decreases_loss():
     x = np.linspace(-1, 1, 64)[:, None]
-    model = MLP(MLPConfig(in_features=1, hidden=[16], out_features=1))
-    hist = fit_regression(model, x, np.sin(3 * x), steps=400, lr=0.02, seed=0)
-    assert hist["loss"][-1] < 0.1 * hist["loss"][0]
+    model = MLP(MLPConfig(in_features=1, hidden=[16], out_features=1), seed=0)
+    hist = fit(model, x, np.sin(3 * x), loss="mse", steps=400,
+               optimizer=torch.optim.Adam(model.parameters(), lr=0.02))  # fmt: skip
+    assert hist.loss[-1] < 0.1 * hist.loss[0]
 
 
 def test_relu_least_squares_matches_numpy_lstsq_and_improves_with_width():

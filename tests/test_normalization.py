@@ -107,7 +107,7 @@ def test_errors_are_loud():
         BatchNorm1d(3)(torch.zeros(1, 3))
     with pytest.raises(ValueError, match="3 features"):
         BatchNorm1d(3)(torch.zeros(4, 5))
-    with pytest.raises(ValueError, match=r"\(N, C\)"):
+    with pytest.raises(ValueError, match=r"\(N, d\)"):
         LayerNorm(3)(torch.zeros(2, 3, 4))
     with pytest.raises(TypeError, match="floating"):
         LayerNorm(3)(torch.zeros(2, 3, dtype=torch.long))

@@ -2,20 +2,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from nnlib.data import logic_gate, make_moons  # noqa: E402
+from nnlib.data import make_moons  # noqa: E402
 from nnlib.plots import (  # noqa: E402
     CLASS_COLORS,
     OKABE_ITO,
-    plot_approximation,
+    SERIES_COLORS,
+    SERIES_LINESTYLES,
     plot_decision_boundary,
-    plot_error_vs_width,
-    plot_perceptron,
     plot_points,
+    series_style,
 )
 
 
@@ -53,26 +52,9 @@ def test_decision_boundary_calls_predict_on_grid_and_labels_axes():
     assert ax.get_xlim() == (-2.0, 2.0)
 
 
-@pytest.mark.parametrize(
-    ("gate", "w", "b", "title"),
-    [
-        ("AND", [1, 1], -1.5, "AND: accuracy 4/4"),
-        ("OR", [1, 1], -1.5, "OR: accuracy 2/4"),
-        ("XOR", [0, 0], 0.0, "XOR: accuracy 2/4"),  # degenerate: no line, all class 0
-        ("XOR", [1, 0], -0.5, "XOR: accuracy 2/4"),  # vertical line
-    ],
-)
-def test_perceptron_plot_counts_correct_points(gate, w, b, title):
-    X, y = logic_gate(gate)
-    ax = plot_perceptron(_ax(), w, b, X, y, title=gate)
-    assert ax.get_title() == title
-
-
-def test_approximation_and_width_plots():
-    x = np.linspace(0, 1, 11)
-    ax = plot_approximation(_ax(), x, x, {"a": x**2, "b": x**3})
-    assert [ln.get_label() for ln in ax.lines] == ["target", "a", "b"]
-    ax = plot_error_vs_width(_ax(), [1, 2, 4], [0.3, 0.1, 0.01])
-    assert ax.get_yscale() == "log" and ax.get_xlabel().startswith("hidden")
-    with pytest.raises(ValueError):
-        plot_error_vs_width(_ax(), [1, 2], [0.1])
+def test_series_styles_differ_in_colour_and_line_style():
+    styles = [series_style(i) for i in range(len(SERIES_LINESTYLES))]
+    assert len({s["color"] for s in styles}) == len(styles)
+    assert len({s["linestyle"] for s in styles}) == len(styles)
+    assert set(SERIES_COLORS) <= set(OKABE_ITO.values())
+    assert OKABE_ITO["yellow"] not in SERIES_COLORS  # too pale for a line on white

@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 from sklearn.model_selection import KFold
 from torch import nn
 
-from nnlib.data import make_moons
 from nnlib.regularization import (
     Dropout,
     DropoutMLP,
@@ -19,7 +18,6 @@ from nnlib.regularization import (
     l2_penalty,
     penalized_weights,
     soft_threshold,
-    train_regularized,
 )
 
 
@@ -213,48 +211,3 @@ def test_cross_validate_scores_each_fold():
     assert sizes.tolist() == [3.0, 3.0, 2.0, 2.0, 2.0]
     with pytest.raises(ValueError):
         cross_validate(lambda *a: 0.0, X, y[:-1])
-
-
-def test_l2_training_equals_torch_weight_decay_on_weights_only():
-    X, y = make_moons(30, seed=0)
-    lam, lr = 0.01, 0.05
-    ours = DropoutMLP(in_features=2, hidden=[8], out_features=1, seed=2)
-    train_regularized(ours, X, y, X, y, epochs=25, lr=lr, momentum=0.9, l2=lam)
-    ref = DropoutMLP(in_features=2, hidden=[8], out_features=1, seed=2)
-    weights = [p for p in ref.parameters() if p.ndim >= 2]
-    biases = [p for p in ref.parameters() if p.ndim < 2]
-    opt = torch.optim.SGD(
-        [{"params": weights, "weight_decay": 2 * lam}, {"params": biases}], lr=lr, momentum=0.9
-    )
-    Xt, yt = torch.tensor(X), torch.tensor(y).float()
-    for _ in range(25):
-        loss = nn.functional.binary_cross_entropy_with_logits(ref(Xt)[:, 0], yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
-        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
-
-
-def test_l1_proximal_training_gives_exact_zeros_and_early_stopping_restores_best():
-    X, y = make_moons(40, noise=0.3, seed=1)
-    Xv, yv = make_moons(200, noise=0.3, seed=2)
-    net = DropoutMLP(in_features=2, hidden=[16, 16], out_features=1, seed=0)
-    train_regularized(net, X, y, Xv, yv, epochs=200, lr=0.05, l1=0.01)
-    W = torch.cat([w.detach().flatten() for w in penalized_weights(net)])
-    assert (W == 0).double().mean() > 0.2  # exact zeros, from the soft-thresholding
-    net = DropoutMLP(in_features=2, hidden=[16, 16], out_features=1, seed=0)
-    train_regularized(net, X, y, Xv, yv, epochs=200, lr=0.05, l2=0.01)
-    assert all((w != 0).all() for w in penalized_weights(net))  # L2 alone never lands on 0
-    net = DropoutMLP(in_features=2, hidden=[16, 16], out_features=1, seed=0)
-    stopper = EarlyStopping(patience=30)
-    hist = train_regularized(net, X, y, Xv, yv, epochs=400, lr=0.05, early_stopping=stopper)
-    assert stopper.best_epoch == best_epoch(hist["val_loss"])
-    assert len(hist["val_loss"]) == stopper.stopped_epoch + 1 < 400
-    with torch.no_grad():
-        restored = nn.functional.binary_cross_entropy_with_logits(
-            net.eval()(torch.tensor(Xv))[:, 0], torch.tensor(yv).float()
-        )
-    assert abs(restored.item() - min(hist["val_loss"])) < 1e-6
-    with pytest.raises(ValueError):
-        train_regularized(net, X, y, Xv, yv, epochs=0)

@@ -1,7 +1,18 @@
 """nnlib: the small helper library of the course *Neural Network Architectures*.
 
-Each module holds one concept of the course and is short enough to read whole;
-the lecture notebooks import from it and show its core.
+The core modules hold the mechanisms the chapters teach, each short enough to
+read whole and checked against PyTorch in ``tests/``:
+
+- ``data`` (datasets, one standardization, one input check), ``plots`` (the
+  palette and shared plots), ``widgets`` (interactive figures), ``train`` (the
+  one training loop, :func:`nnlib.train.fit`);
+- ``perceptron``, ``activations``, ``mlp`` (chapter 1); ``autograd``,
+  ``gradcheck``, ``autograd_mlp`` (chapter 2); ``optim`` (chapter 3);
+  ``regularization`` (chapter 4); ``initialization``, ``normalization``, ``pca``,
+  ``deep_mlp`` (chapter 5).
+
+Each chapter's experiments and drawings live apart, in :mod:`nnlib.figures`
+(one module per chapter); the core never imports them.
 """
 
 from __future__ import annotations

@@ -7,23 +7,24 @@ Every iteration of gradient descent does the same three things (Rumelhart, Hinto
 2. **backward**: backpropagate to get the gradient of the loss for every weight;
 3. **update**: move every weight against its gradient, ``w <- w - lr * dl/dw``.
 
-:func:`train_gd` runs them with the from-scratch engine and :func:`train_gd_torch`
-with ``torch.autograd`` and ``torch.optim.SGD``; from the same initial weights
-the two produce the same losses, step for step.
+:func:`train_gd` writes them out with the from-scratch engine. The same loop with
+``torch.autograd`` and ``torch.optim.SGD`` is :func:`nnlib.train.fit` with a full
+batch; from the same initial weights the two produce the same losses, step for step.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
+from nnlib.activations import check_activation
 from nnlib.autograd import Tensor, binary_cross_entropy_with_logits
 from nnlib.train import progress
 
-__all__ = ["Linear", "EngineMLP", "train_gd", "train_gd_torch"]
+__all__ = ["Linear", "EngineMLP", "train_gd"]
 
-_ACTIVATIONS = ("relu", "tanh", "sigmoid")
+#: The activations the engine's Tensor implements (as methods of the same name).
+ENGINE_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 
 class Linear:
@@ -72,6 +73,7 @@ class EngineMLP:
 
     Examples
     --------
+    >>> import torch
     >>> from nnlib.mlp import MLP, MLPConfig
     >>> torch_model = MLP(MLPConfig(in_features=2, hidden=[4], out_features=1), seed=0)
     >>> model = EngineMLP.from_torch(torch_model)
@@ -83,8 +85,7 @@ class EngineMLP:
     """
 
     def __init__(self, layers: list[Linear], activation: str = "relu") -> None:
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; expected one of {_ACTIVATIONS}")
+        check_activation(activation, ENGINE_ACTIVATIONS)
         self.layers, self.activation = list(layers), activation
 
     @classmethod
@@ -144,43 +145,5 @@ def train_gd(
         loss.backward()  # 2. backward: dl/dp for every parameter
         for p in params:
             p.data -= lr * p.grad  # 3. update
-        losses.append(loss.item())
-    return losses
-
-
-def train_gd_torch(
-    model: nn.Module, X, y, *, steps: int, lr: float, show_progress: bool = True
-) -> list[float]:
-    """The same loop as :func:`train_gd` with ``torch.autograd`` and ``torch.optim.SGD``.
-
-    The model is trained in float64 (converted in place), like the engine.
-
-    Shapes
-    ------
-    X : (N, d);  y : (N,) labels in {0, 1}.
-
-    Examples
-    --------
-    >>> from nnlib.mlp import MLP, MLPConfig
-    >>> from nnlib.data import logic_gate
-    >>> X, y = logic_gate("OR")
-    >>> model = MLP(MLPConfig(in_features=2, hidden=[3], out_features=1), seed=0)
-    >>> losses = train_gd_torch(model, X, y, steps=50, lr=1.0, show_progress=False)
-    >>> losses[-1] < losses[0]
-    True
-    """
-    if steps < 1 or lr <= 0:
-        raise ValueError(f"expected steps >= 1 and lr > 0, got steps={steps}, lr={lr}")
-    model.double()
-    Xt = torch.as_tensor(np.asarray(X), dtype=torch.float64)  # (N, d)
-    yt = torch.as_tensor(np.asarray(y), dtype=torch.float64)  # (N,)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for _ in progress(range(steps), desc="torch GD", disable=not show_progress):
-        logits = model(Xt)[:, 0]  # (N,)
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
         losses.append(loss.item())
     return losses

@@ -1,10 +1,15 @@
-"""Two-dimensional toy datasets: logic gates, XOR clouds, moons, circles, spirals.
+"""The course's datasets: 2-D toy sets, and scikit-learn's 8x8 digits.
 
 Every sampler takes a ``seed`` and returns ``(X, y)`` with ``X`` of shape ``(n, 2)``
 (float32, roughly centred and inside ``[-1.5, 1.5]``) and ``y`` of shape ``(n,)``
 (int64 class labels 0 and 1, balanced). Nothing is downloaded: the points are
 generated from a fixed recipe, so two calls with the same seed agree exactly.
 The logic gates are the four Boolean inputs of Minsky and Papert's XOR argument.
+
+:func:`digits` loads the 1,797 handwritten digits that ship with scikit-learn;
+:func:`standardize` is the one standardization of the course, and
+:func:`digits_split` a shuffled train/test split standardized with the training
+statistics. :func:`check_2d` is the one check of an ``(N, d)`` input.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 __all__ = [
     "logic_gate",
@@ -21,7 +27,10 @@ __all__ = [
     "make_spirals",
     "DATASETS",
     "GATES",
+    "check_2d",
+    "standardize",
     "digits",
+    "digits_split",
 ]
 
 #: Truth tables of the gates, in the row order (0,0), (0,1), (1,0), (1,1).
@@ -186,8 +195,53 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 }
 
 
-def digits() -> tuple[np.ndarray, np.ndarray]:
+def check_2d(X, *, features: int | None = None, name: str = "X") -> None:
+    """Raise a ``ValueError`` unless ``X`` (array or tensor) has shape ``(N, features)``.
+
+    Examples
+    --------
+    >>> check_2d(np.zeros((3, 2)), features=2)
+    >>> check_2d(np.zeros(3))
+    Traceback (most recent call last):
+    ...
+    ValueError: X must have shape (N, d), got shape (3,)
+    """
+    shape = tuple(X.shape)
+    if len(shape) != 2:
+        raise ValueError(f"{name} must have shape (N, d), got shape {shape}")
+    if features is not None and shape[1] != features:
+        raise ValueError(f"{name} must have {features} features per row, got shape {shape}")
+
+
+def standardize(X: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """Shift and scale every column to mean 0 and standard deviation 1.
+
+    The statistics come from ``reference`` (default: ``X`` itself), so that a test
+    set is standardized with the training set's numbers. A constant column (in
+    digits, a pixel that is always blank) is only shifted, so it becomes 0.
+
+    Shapes
+    ------
+    X : (N, d);  reference : (M, d);  returns (N, d) float64.
+
+    Examples
+    --------
+    >>> standardize(np.array([[1.0, 5.0], [3.0, 5.0]])).tolist()
+    [[-1.0, 0.0], [1.0, 0.0]]
+    """
+    X = np.asarray(X, dtype=np.float64)
+    ref = X if reference is None else np.asarray(reference, dtype=np.float64)
+    check_2d(X)
+    check_2d(ref, features=X.shape[1], name="reference")
+    std = ref.std(axis=0)  # (d,)
+    return (X - ref.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def digits(*, standardized: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 handwritten digits (8 x 8 pixels, values 0 to 16).
+
+    With ``standardized=True`` every pixel is standardized over the whole set
+    (:func:`standardize`).
 
     Shapes
     ------
@@ -198,8 +252,41 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     >>> X, y = digits()
     >>> X.shape, y.shape, float(X.max())
     ((1797, 64), (1797,), 16.0)
+    >>> round(float(digits(standardized=True)[0].std(axis=0).max()), 2)
+    1.0
     """
     from sklearn.datasets import load_digits  # the 1,797 images ship with scikit-learn
 
     data = load_digits()
-    return data.data.astype(np.float64), data.target.astype(np.int64)
+    X, y = data.data.astype(np.float64), data.target.astype(np.int64)
+    return (standardize(X) if standardized else X), y
+
+
+def digits_split(
+    test_fraction: float = 0.2, *, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The digits shuffled, split, and standardized with the training statistics.
+
+    Shapes
+    ------
+    X_train : (n_train, 64) float32;  y_train : (n_train,) int64;  likewise for test.
+
+    Examples
+    --------
+    >>> X_tr, y_tr, X_te, y_te = digits_split()
+    >>> tuple(X_tr.shape), tuple(X_te.shape)
+    ((1438, 64), (359, 64))
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    X, y = digits()  # (1797, 64), (1797,)
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_test = int(round(test_fraction * len(y)))
+    test, train = order[:n_test], order[n_test:]
+    X = standardize(X, reference=X[train]).astype(np.float32)
+    return (
+        torch.from_numpy(X[train]),
+        torch.from_numpy(y[train]),
+        torch.from_numpy(X[test]),
+        torch.from_numpy(y[test]),
+    )

@@ -1,10 +1,11 @@
-"""A small multilayer perceptron in PyTorch and full-batch trainers for toy problems.
+"""A small multilayer perceptron in PyTorch, and two hand-built ones.
 
 An MLP stacks fully connected layers ``z = W x + b`` with a nonlinearity between
 them (ReLU by default, Nair & Hinton 2010). Without the nonlinearity the stack
 would collapse into one linear map; with it, one hidden layer of enough width is
 a universal approximator (Cybenko 1989; Hornik, Stinchcombe & White 1989).
-The trainers use Adam (Kingma & Ba 2015) on the whole (tiny) data set at once.
+:func:`sawtooth_mlp` and :func:`relu_least_squares` set weights by hand to show
+what depth and width can represent; :func:`nnlib.train.fit` trains the others.
 """
 
 from __future__ import annotations
@@ -16,26 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnlib.train import progress
+from nnlib.activations import Activation, check_activation
+from nnlib.train import as_tensor, classes
 
-__all__ = [
-    "ACTIVATIONS",
-    "MLPConfig",
-    "MLP",
-    "accuracy",
-    "predict_classes",
-    "train_classifier",
-    "fit_regression",
-    "sawtooth_mlp",
-    "relu_least_squares",
-]
-
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "identity": nn.Identity,
-}
+__all__ = ["MLPConfig", "MLP", "predict_classes", "sawtooth_mlp", "relu_least_squares"]
 
 
 @dataclass(kw_only=True)
@@ -51,7 +36,7 @@ class MLPConfig:
     out_features : int
         Output dimension (1 for a binary classifier's logit or a scalar regression).
     activation : str
-        One of ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"identity"``.
+        A key of :data:`nnlib.activations.ACTIVATIONS`.
 
     Examples
     --------
@@ -69,10 +54,7 @@ class MLPConfig:
         sizes = (self.in_features, *self.hidden, self.out_features)
         if any(s < 1 for s in sizes):
             raise ValueError(f"every layer width must be >= 1, got {sizes}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {self.activation!r}; expected one of {sorted(ACTIVATIONS)}"
-            )
+        check_activation(self.activation)
 
     @property
     def depth(self) -> int:
@@ -106,7 +88,7 @@ class MLP(nn.Module):
             for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
                 layers.append(nn.Linear(n_in, n_out))
                 if i < len(sizes) - 2:  # no activation after the output layer
-                    layers.append(ACTIVATIONS[config.activation]())
+                    layers.append(Activation(config.activation))
         self.net = nn.Sequential(*layers)
         if seed is not None:
             self.reset_parameters(seed)
@@ -136,45 +118,6 @@ class MLP(nn.Module):
         return self.net(x)
 
 
-def _as_tensor(a, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(a) if not torch.is_tensor(a) else a).to(device, dtype)
-
-
-def _classes(logits: torch.Tensor) -> torch.Tensor:
-    # One logit column is a binary classifier (class 1 where the logit is positive).
-    return (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
-
-
-def _start(model: nn.Module, steps: int, lr: float, seed: int | None) -> torch.device:
-    """Check a trainer's arguments, re-seed the model, and return its device."""
-    if steps < 1 or lr <= 0:
-        raise ValueError(f"expected steps >= 1 and lr > 0, got steps={steps}, lr={lr}")
-    if seed is not None:
-        if not hasattr(model, "reset_parameters"):
-            raise TypeError("seed needs a model with reset_parameters(seed); pass seed=None")
-        model.reset_parameters(seed)
-    return next(model.parameters()).device
-
-
-def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of correct predictions; one logit column means a binary classifier.
-
-    Shapes
-    ------
-    logits : (N, 1) or (N, C);  y : (N,) integer labels.
-
-    Examples
-    --------
-    >>> accuracy(torch.tensor([[2.0], [-1.0], [0.5]]), torch.tensor([1, 0, 0]))
-    0.6666666666666666
-    """
-    if logits.ndim != 2 or logits.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"expected logits (N, C) and y (N,), got {tuple(logits.shape)}, {tuple(y.shape)}"
-        )
-    return (_classes(logits) == y.long()).double().mean().item()
-
-
 @torch.no_grad()
 def predict_classes(model: nn.Module, X: np.ndarray) -> np.ndarray:
     """Class labels for a NumPy batch (handy as the ``predict`` of a decision-boundary plot).
@@ -189,112 +132,9 @@ def predict_classes(model: nn.Module, X: np.ndarray) -> np.ndarray:
     >>> predict_classes(model, np.zeros((4, 2))).shape
     (4,)
     """
-    dev = next(model.parameters()).device
-    logits = model(_as_tensor(X, torch.float32, dev))  # (N, C)
-    return _classes(logits).cpu().numpy()
-
-
-def train_classifier(
-    model: nn.Module,
-    X,
-    y,
-    *,
-    steps: int = 500,
-    lr: float = 0.01,
-    seed: int | None = 0,
-    weight_decay: float = 0.0,
-    show_progress: bool = False,
-) -> dict[str, list[float]]:
-    """Full-batch Adam on a classifier; returns the history per step.
-
-    The loss is binary cross-entropy on the logit when the model has one output,
-    cross-entropy otherwise. With full batches nothing in training is random, so
-    ``seed`` re-initializes the model's parameters first: the result then depends
-    only on the architecture, the data and the seed (``None`` keeps the weights).
-
-    Shapes
-    ------
-    X : (N, d) array or tensor;  y : (N,) integer labels.
-
-    Returns
-    -------
-    dict with lists ``"loss"`` and ``"accuracy"`` (one entry per step, measured
-    before that step's update) and ``"final_accuracy"`` (after training).
-
-    Examples
-    --------
-    >>> from nnlib.data import logic_gate
-    >>> X, y = logic_gate("AND")
-    >>> model = MLP(MLPConfig(in_features=2, hidden=[4], out_features=1))
-    >>> hist = train_classifier(model, X, y, steps=300, lr=0.05, seed=0)
-    >>> hist["final_accuracy"][0]
-    1.0
-    """
-    dev = _start(model, steps, lr, seed)
-    Xt = _as_tensor(X, torch.float32, dev)  # (N, d)
-    yt = _as_tensor(y, torch.int64, dev)  # (N,)
-    if Xt.ndim != 2 or yt.shape != (Xt.shape[0],):
-        raise ValueError(f"expected X (N, d) and y (N,), got {tuple(Xt.shape)}, {tuple(yt.shape)}")
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
-    for _ in progress(range(steps), desc="training", disable=not show_progress):
-        logits = model(Xt)  # (N, C)
-        if logits.shape[1] == 1:
-            loss = nn.functional.binary_cross_entropy_with_logits(logits[:, 0], yt.float())
-        else:
-            loss = nn.functional.cross_entropy(logits, yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history["loss"].append(loss.item())
-        history["accuracy"].append(accuracy(logits.detach(), yt))
-    with torch.no_grad():
-        history["final_accuracy"] = [accuracy(model(Xt), yt)]
-    return history
-
-
-def fit_regression(
-    model: nn.Module,
-    x,
-    y,
-    *,
-    steps: int = 2000,
-    lr: float = 0.01,
-    seed: int | None = 0,
-    show_progress: bool = False,
-) -> dict[str, list[float]]:
-    """Full-batch Adam on the mean squared error; returns ``{"loss": [...]}`` per step.
-
-    ``seed`` re-initializes the parameters first, as in :func:`train_classifier`.
-
-    Shapes
-    ------
-    x : (N, d);  y : (N, out_features).
-
-    Examples
-    --------
-    >>> x = np.linspace(-1, 1, 50)[:, None]
-    >>> model = MLP(MLPConfig(in_features=1, hidden=[16], out_features=1))
-    >>> hist = fit_regression(model, x, 2 * x, steps=300, lr=0.02, seed=0)
-    >>> hist["loss"][-1] < 1e-3
-    True
-    """
-    dev = _start(model, steps, lr, seed)
-    xt = _as_tensor(x, torch.float32, dev)  # (N, d)
-    yt = _as_tensor(y, torch.float32, dev)  # (N, out)
-    if xt.ndim != 2 or yt.ndim != 2 or xt.shape[0] != yt.shape[0]:
-        raise ValueError(
-            f"expected x (N, d) and y (N, k), got {tuple(xt.shape)}, {tuple(yt.shape)}"
-        )
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    history: dict[str, list[float]] = {"loss": []}
-    for _ in progress(range(steps), desc="fitting", disable=not show_progress):
-        loss = nn.functional.mse_loss(model(xt), yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history["loss"].append(loss.item())
-    return history
+    p = next(model.parameters())
+    logits = model(as_tensor(X, p.dtype).to(p.device))  # (N, C)
+    return classes(logits).cpu().numpy()
 
 
 @torch.no_grad()

@@ -17,16 +17,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nnlib.data import check_2d
+
 __all__ = ["layer_norm", "batch_norm", "LayerNorm", "BatchNorm1d"]
 
 
 def _check_2d(x: torch.Tensor, features: int | None, who: str) -> None:
     if not torch.is_tensor(x) or not x.is_floating_point():
         raise TypeError(f"{who}: expected a floating-point tensor, got {type(x).__name__}")
-    if x.ndim != 2:
-        raise ValueError(f"{who}: expected input of shape (N, C), got {tuple(x.shape)}")
-    if features is not None and x.shape[1] != features:
-        raise ValueError(f"{who}: expected {features} features, got {x.shape[1]}")
+    check_2d(x, features=features, name=f"{who}'s input")
 
 
 def _scale_shift(

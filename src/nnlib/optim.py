@@ -40,7 +40,22 @@ __all__ = [
     "Adam",
     "StepLR",
     "CosineAnnealingLR",
+    "OPTIMIZERS",
+    "make_optimizer",
+    "make_schedule",
 ]
+
+#: The optimizers of the course by name: "GD" is SGD without momentum,
+#: "Momentum" the heavy ball, "Nesterov" SGD with Nesterov momentum.
+OPTIMIZERS: tuple[str, ...] = (
+    "GD",
+    "Momentum",
+    "Nesterov",
+    "Adagrad",
+    "Adadelta",
+    "RMSprop",
+    "Adam",
+)
 
 
 def _check_nonneg(**values: float) -> None:
@@ -511,3 +526,65 @@ class CosineAnnealingLR(_Schedule):
     def lr_at(self, epoch: int) -> float:
         cos = 1 + math.cos(math.pi * epoch / self.T_max)
         return self.eta_min + (self.base_lr - self.eta_min) * cos / 2
+
+
+def make_optimizer(
+    name: str, params: Iterable[torch.Tensor], *, lr: float, momentum: float = 0.9
+) -> Optimizer:
+    """The optimizer called ``name`` (one of :data:`OPTIMIZERS`).
+
+    ``momentum`` is the momentum of ``"Momentum"`` and ``"Nesterov"`` and Adam's
+    ``beta1``; the other optimizers ignore it. ``"GD"`` is SGD without momentum.
+
+    Shapes
+    ------
+    Parameters of any shape.
+
+    Examples
+    --------
+    >>> type(make_optimizer("Nesterov", [torch.zeros(2)], lr=0.1)).__name__
+    'SGD'
+    """
+    if name == "GD":
+        return SGD(params, lr=lr)
+    if name == "Momentum":
+        return SGD(params, lr=lr, momentum=momentum)
+    if name == "Nesterov":
+        # With momentum 0 the look-ahead vanishes: Nesterov is plain GD (which
+        # PyTorch, and nnlib.optim with it, refuse to call Nesterov).
+        return SGD(params, lr=lr, momentum=momentum, nesterov=momentum > 0)
+    if name == "Adagrad":
+        return Adagrad(params, lr=lr)
+    if name == "Adadelta":
+        return Adadelta(params, lr=lr)
+    if name == "RMSprop":
+        return RMSprop(params, lr=lr)
+    if name == "Adam":
+        return Adam(params, lr=lr, betas=(momentum, 0.999))
+    raise ValueError(f"unknown optimizer {name!r}; expected one of {list(OPTIMIZERS)}")
+
+
+def make_schedule(
+    schedule: str | None, opt: Optimizer, *, length: int, halvings: int
+) -> StepLR | CosineAnnealingLR | None:
+    """The schedule called ``schedule`` over ``length`` calls of ``step()``.
+
+    ``"step"`` halves the rate every ``length // halvings`` steps (at least 1),
+    ``"cosine"`` anneals it to 0 over ``length`` steps; ``None`` keeps it constant.
+
+    Examples
+    --------
+    >>> opt = SGD([torch.zeros(1)], lr=1.0)
+    >>> sched = make_schedule("step", opt, length=6, halvings=3)
+    >>> for _ in range(4):
+    ...     sched.step()
+    >>> opt.lr
+    0.25
+    """
+    if schedule == "step":
+        return StepLR(opt, step_size=max(1, length // halvings), gamma=0.5)
+    if schedule == "cosine":
+        return CosineAnnealingLR(opt, T_max=length)
+    if schedule is None:
+        return None
+    raise ValueError(f"schedule must be None, 'step' or 'cosine', got {schedule!r}")

@@ -9,25 +9,22 @@ features; dividing each projection by its standard deviation *whitens* them
 (covariance = identity). LeCun, Bottou, Orr and Mueller ("Efficient BackProp",
 1998) recommend exactly this for the inputs of a network: it makes the loss
 surface of a linear layer round, so gradient descent can take large steps in
-every direction. :func:`gd_least_squares` measures that on a linear layer.
+every direction; chapter 5 measures that on a linear layer
+(:func:`nnlib.figures.propagation.gd_least_squares`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = [
-    "PCA",
-    "gd_least_squares",
-    "least_squares_optimum",
-    "steps_to_loss",
-]
+from nnlib.data import check_2d
+
+__all__ = ["PCA"]
 
 
 def _as_2d(X: np.ndarray, name: str = "X") -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}")
+    check_2d(X, name=name)
     return X
 
 
@@ -147,80 +144,3 @@ class PCA:
             )
         C = self.components_[:n_components]  # (k, d)
         return (_as_2d(X) - self.mean_) @ C.T @ C + self.mean_  # (n, d)
-
-
-def _least_squares_problem(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The inputs with a column of ones, ``(n, d+1)``, and the one-hot targets, ``(n, c)``."""
-    X = _as_2d(X)
-    y = np.asarray(y)
-    if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must be integer classes of shape ({len(X)},), got {y.dtype} {y.shape}")
-    A = np.hstack([X, np.ones((len(X), 1))])  # the bias is the weight of a constant 1
-    return A, np.eye(int(y.max()) + 1)[y]
-
-
-def gd_least_squares(
-    X: np.ndarray, y: np.ndarray, *, steps: int, lr: float | None = None
-) -> tuple[np.ndarray, float]:
-    """Full-batch gradient descent for a linear layer fitted to one-hot targets.
-
-    The loss ``L(W) = mean_i ||[x_i, 1] W - onehot(y_i)||^2`` is a quadratic with
-    Hessian ``2 H``, ``H = A^T A / n`` (``A`` = inputs with a column of ones), so
-    gradient descent converges fastest in the directions of large eigenvalues of
-    ``H`` and slowest in those of small ones. By default ``lr = 1 / (2 lambda_max(H))``,
-    the step that exactly minimizes along the steepest direction of the bowl.
-
-    Returns the loss before each step and after the last, and the learning rate used.
-
-    Shapes
-    ------
-    X : (n, d);  y : (n,) integer classes;  returns ((steps + 1,), float).
-
-    Examples
-    --------
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
-    >>> losses, lr = gd_least_squares(X, y, steps=200)
-    >>> bool(losses[0] > losses[-1]), round(float(losses[-1]), 4)
-    (True, 0.1)
-    """
-    A, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
-    n = len(A)
-    # The loss only needs H, A^T Y / n and mean ||y||^2: every step costs O(d^2 c), not O(n d c).
-    H, B, c = A.T @ A / n, A.T @ Y / n, float((Y**2).sum() / n)  # (d+1, d+1), (d+1, c), float
-    if lr is None:
-        lr = 1.0 / (2.0 * np.linalg.eigvalsh(H)[-1])
-    W = np.zeros_like(B)  # (d+1, c)
-    losses = np.empty(steps + 1)
-    for t in range(steps + 1):
-        HW = H @ W
-        losses[t] = float(np.sum(W * HW) - 2 * np.sum(W * B) + c)
-        W = W - lr * 2 * (HW - B)  # gradient of the loss: 2 (H W - A^T Y / n)
-    return losses, float(lr)
-
-
-def least_squares_optimum(X: np.ndarray, y: np.ndarray) -> float:
-    """The smallest loss :func:`gd_least_squares` can reach (exact least squares).
-
-    Examples
-    --------
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
-    >>> round(least_squares_optimum(X, y), 4)
-    0.1
-    """
-    A, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
-    W = np.linalg.lstsq(A, Y, rcond=None)[0]  # (d+1, c)
-    return float(np.mean(np.sum((A @ W - Y) ** 2, axis=1)))
-
-
-def steps_to_loss(losses: np.ndarray, target: float) -> int | None:
-    """The first step at which ``losses`` is at most ``target`` (None if never).
-
-    Examples
-    --------
-    >>> steps_to_loss(np.array([3.0, 2.0, 1.0, 0.5]), 1.0)
-    2
-    >>> steps_to_loss(np.array([3.0, 2.0]), 1.0) is None
-    True
-    """
-    hits = np.flatnonzero(np.asarray(losses) <= target)
-    return int(hits[0]) if len(hits) else None

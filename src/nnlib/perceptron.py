@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnlib.data import check_2d
+
 __all__ = ["step", "Perceptron"]
 
 
@@ -31,15 +33,6 @@ def step(z: np.ndarray | float) -> np.ndarray:
     [0, 0, 1]
     """
     return (np.asarray(z) > 0).astype(np.int64)
-
-
-def _check_X(X: np.ndarray, d: int | None = None) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
-    if d is not None and X.shape[1] != d:
-        raise ValueError(f"X must have {d} features per row, got shape {X.shape}")
-    return X
 
 
 @dataclass
@@ -107,7 +100,8 @@ class Perceptron:
         >>> Perceptron(np.array([1.0, -1.0]), 0.5).decision_function([[1.0, 2.0]]).tolist()
         [-0.5]
         """
-        X = _check_X(X, len(self.w))
+        X = np.asarray(X, dtype=np.float64)
+        check_2d(X, features=len(self.w))
         return X @ self.w + self.b  # (n,)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -150,7 +144,8 @@ class Perceptron:
         >>> max(p.history["accuracy"]) <= 0.75
         True
         """
-        X = _check_X(X, len(self.w))
+        X = np.asarray(X, dtype=np.float64)
+        check_2d(X, features=len(self.w))
         y = np.asarray(y)
         if y.shape != (len(X),):
             raise ValueError(f"y must have shape ({len(X)},), got shape {y.shape}")

@@ -1,29 +1,32 @@
-"""Plotting functions shared by the chapters: each draws on a given Axes.
+"""The course's palette, and the plotting functions shared by the chapters.
 
 No function here touches pyplot's global state, so they run under the Agg backend
 in tests and inside :class:`nnlib.widgets.InteractiveFigure` frames. Colours come
 from the Okabe-Ito palette, which stays distinguishable for the common forms of
-colour blindness (Okabe & Ito 2008).
+colour blindness (Okabe & Ito 2008). A figure with several lines also tells them
+apart by line style (:func:`series_style`), for readers who cannot use colour at all.
+Drawings that belong to one chapter live in :mod:`nnlib.figures`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
-from matplotlib.ticker import NullFormatter
 
 __all__ = [
     "OKABE_ITO",
+    "SERIES_COLORS",
+    "SERIES_LINESTYLES",
+    "series_style",
     "CLASS_COLORS",
     "CLASS_MARKERS",
+    "shade_regions",
     "plot_points",
     "plot_decision_boundary",
-    "plot_perceptron",
-    "plot_approximation",
-    "plot_error_vs_width",
 ]
 
 #: The Okabe-Ito colour-blind-safe palette, by name.
@@ -37,6 +40,31 @@ OKABE_ITO: dict[str, str] = {
     "reddish_purple": "#CC79A7",
     "black": "#000000",
 }
+#: The order in which a plot with several lines takes its colours.
+SERIES_COLORS: tuple[str, ...] = tuple(
+    OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange",
+                           "sky_blue", "black")
+)  # fmt: skip
+#: Line styles cycled with the colours, so that lines differ in more than colour.
+SERIES_LINESTYLES: tuple[str, ...] = ("-", "--", "-.", ":")
+
+
+def series_style(i: int) -> dict[str, Any]:
+    """Colour and line style of the ``i``-th line of a plot (keyword arguments of ``ax.plot``).
+
+    Examples
+    --------
+    >>> series_style(0)
+    {'color': '#0072B2', 'linestyle': '-'}
+    >>> series_style(1)["linestyle"], series_style(7) == series_style(0)
+    ('--', False)
+    """
+    return {
+        "color": SERIES_COLORS[i % len(SERIES_COLORS)],
+        "linestyle": SERIES_LINESTYLES[i % len(SERIES_LINESTYLES)],
+    }
+
+
 #: Colours of class 0 and class 1 (blue and orange stay apart for every colour vision).
 CLASS_COLORS: tuple[str, str] = (OKABE_ITO["blue"], OKABE_ITO["orange"])
 #: Markers repeat the class in shape, for readers who cannot use colour at all.
@@ -44,7 +72,7 @@ CLASS_MARKERS: tuple[str, str] = ("o", "^")
 _REGION_CMAP = ListedColormap(["#B9D7EA", "#F5DDA8"])  # light blue / light orange
 
 
-def _shade_regions(
+def shade_regions(
     ax: Axes, predict: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, resolution: int
 ) -> None:
     """Colour the square ``[lo, hi]`` squared by the class (0 or 1) ``predict`` assigns."""
@@ -114,108 +142,10 @@ def plot_decision_boundary(
     >>> ax.get_title()
     'Decision regions'
     """
-    _shade_regions(ax, predict, -lim, lim, resolution)
+    shade_regions(ax, predict, -lim, lim, resolution)
     plot_points(ax, X, y)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
     ax.set_title(title)
-    return ax
-
-
-def plot_perceptron(
-    ax: Axes, w: Sequence[float], b: float, X: np.ndarray, y: np.ndarray, *, title: str = ""
-) -> Axes:
-    """A perceptron over a logic gate: its line ``w1 x1 + w2 x2 + b = 0``, the region
-    it maps to 1 (shaded orange) and the four points; the accuracy goes in the title.
-
-    Shapes
-    ------
-    w : (2,);  X : (4, 2);  y : (4,).
-
-    Examples
-    --------
-    >>> from matplotlib.figure import Figure
-    >>> from nnlib.data import logic_gate
-    >>> X, y = logic_gate("AND")
-    >>> plot_perceptron(Figure().add_subplot(), [1, 1], -1.5, X, y, title="AND").get_title()
-    'AND: accuracy 4/4'
-    """
-    w = np.asarray(w, dtype=float)
-    if w.shape != (2,):
-        raise ValueError(f"w must have shape (2,), got {w.shape}")
-    lo, hi = -0.5, 1.5
-
-    def predict(P: np.ndarray) -> np.ndarray:
-        return (np.asarray(P) @ w + b > 0).astype(int)  # (m,)
-
-    g = np.linspace(lo, hi, 121)
-    _shade_regions(ax, predict, lo, hi, len(g))
-    if w[1] != 0:
-        ax.plot(g, -(w[0] * g + b) / w[1], color="black", lw=1.5)
-    elif w[0] != 0:
-        ax.axvline(-b / w[0], color="black", lw=1.5)
-    plot_points(ax, X, y, size=90)
-    correct = int((predict(X) == np.asarray(y)).sum())
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(lo, hi)
-    ax.set_aspect("equal")
-    ax.set_title(f"{title + ': ' if title else ''}accuracy {correct}/{len(y)}")
-    return ax
-
-
-def plot_approximation(
-    ax: Axes,
-    x: np.ndarray,
-    target: np.ndarray,
-    fits: Mapping[str, np.ndarray],
-    *,
-    title: str = "Approximating a function",
-) -> Axes:
-    """The target curve (black, dashed) and one curve per fitted model.
-
-    Shapes
-    ------
-    x, target and each fit : (n,).
-
-    Examples
-    --------
-    >>> from matplotlib.figure import Figure
-    >>> x = np.linspace(0, 1, 5)
-    >>> ax = plot_approximation(Figure().add_subplot(), x, x**2, {"width 2": x})
-    >>> len(ax.lines)
-    2
-    """
-    colors = [OKABE_ITO[k] for k in ("vermillion", "bluish_green", "blue", "reddish_purple")]
-    ax.plot(x, target, color="black", ls="--", lw=2, label="target")
-    for i, (label, f) in enumerate(fits.items()):
-        ax.plot(x, np.asarray(f).ravel(), color=colors[i % len(colors)], lw=1.5, label=label)
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("$f(x)$")
-    ax.set_title(title)
-    ax.legend(fontsize="small")
-    return ax
-
-
-def plot_error_vs_width(
-    ax: Axes, widths: Sequence[int], errors: Sequence[float], *, title: str = "Error vs width"
-) -> Axes:
-    """Approximation error against hidden width, both axes logarithmic.
-
-    Examples
-    --------
-    >>> from matplotlib.figure import Figure
-    >>> plot_error_vs_width(Figure().add_subplot(), [1, 2, 4], [1.0, 0.5, 0.1]).get_xscale()
-    'log'
-    """
-    if len(widths) != len(errors):
-        raise ValueError(f"got {len(widths)} widths but {len(errors)} errors")
-    ax.loglog(widths, errors, "o-", color=OKABE_ITO["blue"])
-    # Label the measured widths themselves; log-axis minor labels would overlap.
-    ax.set_xticks(list(widths), [str(w) for w in widths])
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("hidden units (width)")
-    ax.set_ylabel("mean squared error")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
     return ax

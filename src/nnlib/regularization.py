@@ -9,6 +9,7 @@
   ("inverted" dropout), so that evaluation is the identity.
 * Early stopping keeps the weights of the epoch with the lowest validation loss
   (Prechelt 1998).
+* :class:`L1Proximal` and :class:`EarlyStopping` are callbacks of :func:`nnlib.train.fit`.
 * k-fold cross-validation estimates how well a hyperparameter generalizes
   (Stone 1974; Kohavi 1995).
 """
@@ -22,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnlib.mlp import MLP, MLPConfig, accuracy
-from nnlib.train import progress
+from nnlib.activations import Activation
+from nnlib.mlp import MLP, MLPConfig
 
 __all__ = [
     "dropout",
@@ -34,10 +35,10 @@ __all__ = [
     "soft_threshold",
     "penalized_weights",
     "best_epoch",
+    "L1Proximal",
     "EarlyStopping",
     "kfold_indices",
     "cross_validate",
-    "train_regularized",
 ]
 
 
@@ -174,7 +175,7 @@ class DropoutMLP(MLP):
         layers: list[nn.Module] = []
         for i, linear in enumerate(self.linears[:-1]):
             gen = torch.Generator().manual_seed(seed * 1000 + i)
-            layers += [linear, nn.ReLU(), Dropout(self.p, generator=gen)]
+            layers += [linear, Activation("relu"), Dropout(self.p, generator=gen)]
         self.net = nn.Sequential(*layers, self.linears[-1])
 
 
@@ -247,6 +248,40 @@ def soft_threshold(w: torch.Tensor, threshold: float) -> torch.Tensor:
     return torch.sign(w) * torch.clamp(w.abs() - threshold, min=0.0)
 
 
+class L1Proximal:
+    """The proximal step of the L1 penalty, as a :func:`nnlib.train.fit` callback.
+
+    After every gradient step on the data loss it sets ``W <- soft_threshold(W,
+    lr * strength)`` for each weight tensor, with the learning rate of that step:
+    weights that the data gradient cannot hold away from 0 land exactly on 0.
+
+    Parameters
+    ----------
+    weights : iterable of tensors
+        The tensors to shrink (usually :func:`penalized_weights` of the model).
+    strength : float
+        The penalty's ``lambda`` in ``lambda * sum |w|``.
+
+    Examples
+    --------
+    >>> from nnlib.train import History
+    >>> w = torch.tensor([0.05, -1.0])
+    >>> L1Proximal([w], strength=1.0).after_step(None, History(lr=[0.1]))
+    >>> w.tolist()
+    [0.0, -0.8999999761581421]
+    """
+
+    def __init__(self, weights: Iterable[torch.Tensor], strength: float) -> None:
+        if not strength >= 0:
+            raise ValueError(f"strength must be >= 0, got {strength!r}")
+        self.weights, self.strength = _as_list(weights), float(strength)
+
+    @torch.no_grad()
+    def after_step(self, model: nn.Module | None, history) -> None:
+        for W in self.weights:
+            W.copy_(soft_threshold(W, history.lr[-1] * self.strength))
+
+
 def best_epoch(val_losses: Sequence[float]) -> int:
     """Index of the lowest validation loss (the first one on ties).
 
@@ -267,6 +302,9 @@ class EarlyStopping:
     Call :meth:`step` once per epoch with the validation loss (and the model, to
     keep a copy of its best weights); it returns ``True`` when training should stop.
     ``best_epoch`` is then the epoch of minimum validation loss seen so far.
+    As a callback of :func:`nnlib.train.fit` it does this at every evaluation
+    (an "epoch" here is one evaluation) and, when training ends, puts the best
+    weights back into the model.
 
     Parameters
     ----------
@@ -313,6 +351,17 @@ class EarlyStopping:
             raise RuntimeError("no weights stored: pass the model to step()")
         model.load_state_dict(self.best_state)
         return model
+
+    def after_eval(self, model: nn.Module, history) -> bool:
+        """Callback: one :meth:`step` with the latest validation loss."""
+        if not history.val.get("loss"):
+            raise ValueError("EarlyStopping needs a validation set: pass val=(X_val, y_val) to fit")
+        return self.step(history.val["loss"][-1], model)
+
+    def on_end(self, model: nn.Module, history) -> None:
+        """Callback: restore the best weights seen, if any were stored."""
+        if self.best_state is not None:
+            self.restore(model)
 
 
 def kfold_indices(n: int, k: int = 5, *, seed: int | None = None) -> list[tuple]:
@@ -365,88 +414,3 @@ def cross_validate(
         fit_and_score(X[tr], y[tr], X[va], y[va]) for tr, va in kfold_indices(len(y), k, seed=seed)
     ]
     return np.asarray(scores, dtype=float)
-
-
-def _loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if logits.shape[1] == 1:
-        return nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.float())
-    return nn.functional.cross_entropy(logits, y)
-
-
-def train_regularized(
-    model: nn.Module,
-    X,
-    y,
-    X_val,
-    y_val,
-    *,
-    epochs: int = 1000,
-    lr: float = 0.1,
-    momentum: float = 0.9,
-    l2: float = 0.0,
-    l1: float = 0.0,
-    early_stopping: EarlyStopping | None = None,
-    show_progress: bool = False,
-) -> dict[str, list[float]]:
-    """Full-batch gradient descent with momentum, an L2 and/or L1 penalty on the weights.
-
-    Each epoch is one step on the whole (small) training set. The L2 term
-    ``l2 * sum w**2`` is added to the loss; the L1 term is handled by a proximal
-    step, ``W <- soft_threshold(W, lr * l1)`` after the gradient step, so weights
-    whose data gradient cannot hold them away from 0 land exactly on 0. Biases are
-    never penalized. Losses are measured in evaluation mode (dropout off) after
-    every step. With ``early_stopping`` the loop may stop early, and the model is
-    set back to the weights of the best epoch.
-
-    Shapes
-    ------
-    X, X_val : (N, d);  y, y_val : (N,) integer labels.
-
-    Returns
-    -------
-    dict with per-epoch lists ``"train_loss"``, ``"val_loss"``, ``"train_acc"``,
-    ``"val_acc"`` (data loss only, no penalty).
-
-    Examples
-    --------
-    >>> from nnlib.data import make_moons
-    >>> X, y = make_moons(40, seed=0)
-    >>> net = DropoutMLP(in_features=2, hidden=[16], out_features=1, seed=0)
-    >>> h = train_regularized(net, X, y, X, y, epochs=200, lr=0.1)
-    >>> len(h["val_loss"]), h["train_acc"][-1] > 0.8
-    (200, True)
-    """
-    if epochs < 1 or lr <= 0 or l1 < 0 or l2 < 0:
-        raise ValueError(
-            f"expected epochs >= 1, lr > 0, l1, l2 >= 0; got {epochs}, {lr}, {l1}, {l2}"
-        )
-    Xt, Xv = (torch.as_tensor(np.asarray(a), dtype=torch.float32) for a in (X, X_val))  # (N, d)
-    yt, yv = (torch.as_tensor(np.asarray(a), dtype=torch.int64) for a in (y, y_val))  # (N,)
-    weights = penalized_weights(model)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    hist: dict[str, list[float]] = {
-        k: [] for k in ("train_loss", "val_loss", "train_acc", "val_acc")
-    }
-    for _ in progress(range(epochs), desc="training", disable=not show_progress):
-        model.train()
-        loss = _loss(model(Xt), yt)
-        if l2 > 0:
-            loss = loss + l2 * l2_penalty(weights)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if l1 > 0:
-            with torch.no_grad():
-                for W in weights:
-                    W.copy_(soft_threshold(W, lr * l1))
-        model.eval()
-        with torch.no_grad():
-            for split, (A, b) in {"train": (Xt, yt), "val": (Xv, yv)}.items():
-                logits = model(A)  # (N, C)
-                hist[f"{split}_loss"].append(_loss(logits, b).item())
-                hist[f"{split}_acc"].append(accuracy(logits, b))
-        if early_stopping is not None and early_stopping.step(hist["val_loss"][-1], model):
-            break
-    if early_stopping is not None and early_stopping.best_state is not None:
-        early_stopping.restore(model)
-    return hist

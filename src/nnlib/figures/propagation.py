@@ -1,9 +1,11 @@
-"""The chapter 5 figures: signal propagation through deep stacks, and PCA on digits.
+"""Chapter 5's experiments and figures: signal propagation, PCA on digits, deep stacks trained.
 
 ``plot_*`` functions draw on a given Axes; ``interactive_*`` functions only connect
 controls (:mod:`nnlib.widgets`) to them. Both interactive figures show statistics
 of forward and backward passes at initialization or a fixed PCA, never training,
-so every frame is cheap; results are memoized all the same.
+so every frame is cheap; results are memoized all the same. :func:`gd_least_squares`
+measures how whitening speeds up gradient descent on a linear layer, and
+:func:`train_stack` trains the chapter's 30-layer stacks with :func:`nnlib.train.fit`.
 """
 
 from __future__ import annotations
@@ -12,16 +14,23 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnlib.data import digits
+from nnlib.activations import ACTIVATIONS
+from nnlib.data import check_2d, digits
+from nnlib.deep_mlp import DeepMLP, DeepMLPConfig
+from nnlib.initialization import INIT_SCHEMES, propagate
 from nnlib.pca import PCA
 from nnlib.plots import OKABE_ITO
-from nnlib.propagation import ACTIVATIONS, INIT_SCHEMES, propagate
+from nnlib.train import History, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [
+    "gd_least_squares",
+    "least_squares_optimum",
+    "train_stack",
     "plot_layer_statistics",
     "plot_std_curves",
     "plot_digit_reconstructions",
@@ -267,4 +276,116 @@ def interactive_pca() -> InteractiveFigure:
         figsize=(5.0, 1.6),
         dpi=80,
         alt="Handwritten digits and their reconstructions from a few principal components",
+    )
+
+
+def _least_squares_problem(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs with a column of ones, ``(n, d+1)``, and the one-hot targets, ``(n, c)``."""
+    X = np.asarray(X, dtype=np.float64)
+    check_2d(X)
+    y = np.asarray(y)
+    if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y must be integer classes of shape ({len(X)},), got {y.dtype} {y.shape}")
+    A = np.hstack([X, np.ones((len(X), 1))])  # the bias is the weight of a constant 1
+    return A, np.eye(int(y.max()) + 1)[y]
+
+
+def gd_least_squares(
+    X: np.ndarray, y: np.ndarray, *, steps: int, lr: float | None = None
+) -> tuple[np.ndarray, float]:
+    """Full-batch gradient descent for a linear layer fitted to one-hot targets.
+
+    The loss ``L(W) = mean_i ||[x_i, 1] W - onehot(y_i)||^2`` is a quadratic with
+    Hessian ``2 H``, ``H = A^T A / n`` (``A`` = inputs with a column of ones), so
+    gradient descent converges fastest in the directions of large eigenvalues of
+    ``H`` and slowest in those of small ones. By default ``lr = 1 / (2 lambda_max(H))``,
+    the step that exactly minimizes along the steepest direction of the bowl.
+
+    Returns the loss before each step and after the last, and the learning rate used.
+
+    Shapes
+    ------
+    X : (n, d);  y : (n,) integer classes;  returns ((steps + 1,), float).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> losses, lr = gd_least_squares(X, y, steps=200)
+    >>> bool(losses[0] > losses[-1]), round(float(losses[-1]), 4)
+    (True, 0.1)
+    """
+    A, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
+    n = len(A)
+    # The loss only needs H, A^T Y / n and mean ||y||^2: every step costs O(d^2 c), not O(n d c).
+    H, B, c = A.T @ A / n, A.T @ Y / n, float((Y**2).sum() / n)  # (d+1, d+1), (d+1, c), float
+    if lr is None:
+        lr = 1.0 / (2.0 * np.linalg.eigvalsh(H)[-1])
+    W = np.zeros_like(B)  # (d+1, c)
+    losses = np.empty(steps + 1)
+    for t in range(steps + 1):
+        HW = H @ W
+        losses[t] = float(np.sum(W * HW) - 2 * np.sum(W * B) + c)
+        W = W - lr * 2 * (HW - B)  # gradient of the loss: 2 (H W - A^T Y / n)
+    return losses, float(lr)
+
+
+def least_squares_optimum(X: np.ndarray, y: np.ndarray) -> float:
+    """The smallest loss :func:`gd_least_squares` can reach (exact least squares).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> round(least_squares_optimum(X, y), 4)
+    0.1
+    """
+    A, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
+    W = np.linalg.lstsq(A, Y, rcond=None)[0]  # (d+1, c)
+    return float(np.mean(np.sum((A @ W - Y) ** 2, axis=1)))
+
+
+def train_stack(
+    config: DeepMLPConfig,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    steps: int = 300,
+    lr: float = 0.05,
+    momentum: float = 0.9,
+    batch_size: int = 128,
+    eval_every: int = 10,
+    seed: int = 0,
+    desc: str = "training",
+) -> History:
+    """Train ``DeepMLP(config, seed=seed)`` with mini-batch SGD and momentum on the cross-entropy.
+
+    Each batch is drawn at random, with replacement; the loss on the whole set (in
+    evaluation mode) is recorded before training and every ``eval_every`` steps.
+    Training stops at the first non-finite loss.
+
+    Shapes
+    ------
+    X : (N, in_features);  y : (N,) integer classes.
+
+    Examples
+    --------
+    >>> from nnlib.data import digits
+    >>> X, y = (torch.tensor(a) for a in digits(standardized=True))
+    >>> h = train_stack(DeepMLPConfig(depth=2, width=16), X.float(), y, steps=40, eval_every=20)
+    >>> h.eval_steps, bool(h.train["loss"][-1] < h.train["loss"][0])
+    ([0, 20, 40], True)
+    """
+    model = DeepMLP(config, seed=seed)
+    return fit(
+        model,
+        X,
+        y,
+        optimizer=torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum),
+        loss="cross_entropy",
+        steps=steps,
+        batch_size=batch_size,
+        sampler="random",
+        eval_every=eval_every,
+        eval_at_start=True,
+        seed=seed,
+        desc=desc,
     )

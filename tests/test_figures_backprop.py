@@ -8,7 +8,7 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from nnlib.autograd import Tensor, topological_order  # noqa: E402
-from nnlib.autograd_figures import (  # noqa: E402
+from nnlib.figures.backprop import (  # noqa: E402
     GRAPHS,
     backprop_state,
     graph_layout,

@@ -4,8 +4,8 @@ weight penalties (Hoerl & Kennard 1970; Tibshirani 1996), dropout (Srivastava et
 
 One setting, used by the notebook, the exercises and the tests: 40 training points of
 noisy moons, a 2-32-32-1 ReLU MLP, 500 epochs of full-batch gradient descent with
-momentum. Trained models are memoized, so the interactive figure and the notebook's
-experiments share their runs.
+momentum (:func:`train_regularized`, on :func:`nnlib.train.fit`). Trained models are
+memoized, so the interactive figure and the notebook's experiments share their runs.
 """
 
 from __future__ import annotations
@@ -20,14 +20,16 @@ from matplotlib.figure import Figure
 
 from nnlib.data import make_moons
 from nnlib.mlp import predict_classes
-from nnlib.plots import OKABE_ITO, plot_decision_boundary
+from nnlib.plots import OKABE_ITO, plot_decision_boundary, series_style
 from nnlib.regularization import (
     DropoutMLP,
     EarlyStopping,
+    L1Proximal,
     best_epoch,
+    l2_penalty,
     penalized_weights,
-    train_regularized,
 )
+from nnlib.train import History, accuracy, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "NEAR_ZERO",
     "moons_splits",
     "make_model",
+    "train_regularized",
     "train_setting",
     "weight_vector",
     "near_zero_fraction",
@@ -90,6 +93,59 @@ def make_model(dropout: float = 0.0, seed: int = 0) -> DropoutMLP:
     return DropoutMLP(in_features=2, hidden=SETTING["hidden"], out_features=1, p=dropout, seed=seed)
 
 
+def train_regularized(
+    model: torch.nn.Module,
+    X,
+    y,
+    X_val,
+    y_val,
+    *,
+    epochs: int = 1000,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    early_stopping: EarlyStopping | None = None,
+) -> History:
+    """Full-batch gradient descent with momentum, with an L2 and/or an L1 penalty on the weights.
+
+    With the whole (small) training set in every step, an epoch is one step. The
+    L2 term ``l2 * sum w**2`` is added to the loss; the L1 term is handled by the
+    proximal step (:class:`nnlib.regularization.L1Proximal`). Biases are never
+    penalized. Both sets are evaluated after every step, in evaluation mode
+    (dropout off); the recorded losses are data losses, without the penalty.
+
+    Shapes
+    ------
+    X, X_val : (N, d);  y, y_val : (N,) integer labels.
+
+    Examples
+    --------
+    >>> X, y = make_moons(40, seed=0)
+    >>> net = DropoutMLP(in_features=2, hidden=[16], out_features=1, seed=0)
+    >>> h = train_regularized(net, X, y, X, y, epochs=100, lr=0.1)
+    >>> len(h.val["loss"]), h.train["accuracy"][-1] > 0.8
+    (100, True)
+    """
+    if not l1 >= 0 or not l2 >= 0:
+        raise ValueError(f"expected l1, l2 >= 0; got {l1!r}, {l2!r}")
+    weights = penalized_weights(model)
+    callbacks = [cb for cb in (l1 > 0 and L1Proximal(weights, l1), early_stopping) if cb]
+    return fit(
+        model,
+        X,
+        y,
+        optimizer=torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum),
+        epochs=epochs,
+        val=(X_val, y_val),
+        metrics={"accuracy": accuracy},
+        eval_every=1,
+        penalty=(lambda: l2 * l2_penalty(weights)) if l2 > 0 else None,
+        callbacks=callbacks,
+        show_progress=False,
+    )
+
+
 def train_setting(
     penalty: str = "none", strength: float = 0.0, dropout: float = 0.0, *, patience: int = 0
 ) -> tuple[DropoutMLP, dict, EarlyStopping | None]:
@@ -107,12 +163,12 @@ def train_setting(
 
     Returns
     -------
-    (model, history, stopper): history as from :func:`train_regularized`.
+    (model, history, stopper): the :class:`~nnlib.train.History` of :func:`train_regularized`.
 
     Examples
     --------
     >>> model, hist, _ = train_setting("L2", 0.01)
-    >>> len(hist["val_loss"]) == SETTING["epochs"]
+    >>> len(hist) == len(hist.val["loss"]) == SETTING["epochs"]
     True
     """
     if penalty not in {"none", "L2", "L1"}:
@@ -184,12 +240,11 @@ def plot_weight_histogram(
     >>> ax.get_legend().get_texts()[0].get_text()
     'a: 100% near 0'
     """
-    colors = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "reddish_purple")]
     bins = np.linspace(-lim, lim, 61)
     for i, (label, w) in enumerate(weights.items()):
         w = np.clip(np.asarray(w, dtype=float).ravel(), -lim, lim)
         ax.hist(
-            w, bins=bins, histtype="step", lw=1.6, color=colors[i % len(colors)],
+            w, bins=bins, histtype="step", lw=1.6, **series_style(i),
             label=f"{label}: {near_zero_fraction(w):.0%} near 0",
         )  # fmt: skip
     ax.set_yscale("log")
@@ -201,20 +256,18 @@ def plot_weight_histogram(
     return ax
 
 
-def plot_learning_curves(
-    ax: Axes, history: Mapping[str, list], *, title: str = "Learning curves"
-) -> Axes:
+def plot_learning_curves(ax: Axes, history: History, *, title: str = "Learning curves") -> Axes:
     """Training and validation loss against the epoch; a dashed line marks the minimum
     of the validation loss (where early stopping would keep the weights).
 
     Examples
     --------
-    >>> h = {"train_loss": [1.0, 0.5, 0.2], "val_loss": [1.0, 0.6, 0.7]}
+    >>> h = History(train={"loss": [1.0, 0.5, 0.2]}, val={"loss": [1.0, 0.6, 0.7]})
     >>> ax = plot_learning_curves(Figure().add_subplot(), h)
     >>> len(ax.lines)
     3
     """
-    train, val = np.asarray(history["train_loss"]), np.asarray(history["val_loss"])
+    train, val = np.asarray(history.train["loss"]), np.asarray(history.val["loss"])
     epochs = np.arange(len(val))  # 0-based, as best_epoch and EarlyStopping count
     best = best_epoch(val)
     ax.plot(epochs, train, color=OKABE_ITO["blue"], lw=1.5, label="training")
@@ -246,7 +299,8 @@ def draw_regularization(fig: Figure, *, penalty: str, strength: float, dropout: 
     fig.set_layout_engine("none")
     margins = {"left": 0.06, "right": 0.98, "bottom": 0.16, "top": 0.82, "wspace": 0.42}
     ax_b, ax_w, ax_c = fig.subplots(1, 3, gridspec_kw=margins)
-    gap = hist["train_acc"][-1] - hist["val_acc"][-1]
+    train_acc, val_acc = hist.final("train", "accuracy"), hist.final("val", "accuracy")
+    gap = train_acc - val_acc
     name = f"{penalty} λ={strength:g}" if strength > 0 else f"{penalty} off"
     plot_decision_boundary(
         ax_b,
@@ -254,7 +308,7 @@ def draw_regularization(fig: Figure, *, penalty: str, strength: float, dropout: 
         X,
         y,
         title=f"{name}, dropout {dropout:g}\n"
-        f"train {hist['train_acc'][-1]:.0%}, val. {hist['val_acc'][-1]:.0%} (gap {gap:+.0%})",
+        f"train {train_acc:.0%}, val. {val_acc:.0%} (gap {gap:+.0%})",
         resolution=60,
     )
     ax_b.title.set_fontsize("small")

@@ -5,17 +5,25 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from nnlib.propagation_figures import (  # noqa: E402
+from nnlib.data import digits  # noqa: E402
+from nnlib.deep_mlp import DeepMLPConfig  # noqa: E402
+from nnlib.figures.propagation import (  # noqa: E402
     draw_pca_reconstruction,
+    gd_least_squares,
     interactive_pca,
     interactive_propagation,
     layer_statistics,
+    least_squares_optimum,
     plot_digit_reconstructions,
     plot_layer_statistics,
     plot_std_curves,
+    train_stack,
 )
+from nnlib.pca import PCA  # noqa: E402
+from nnlib.train import first_step_below  # noqa: E402
 
 
 def test_propagation_figure_draws_at_every_extreme():
@@ -74,3 +82,41 @@ def test_plot_functions_validate_shapes():
     ax = plot_layer_statistics(Figure().add_subplot(), [1.0, 0.0], [0.0])  # zeros survive log axes
     assert np.all(ax.lines[0].get_ydata() > 0)
     assert len(plot_std_curves(Figure().add_subplot(), {"a": [1, 2]}).lines) == 1
+
+
+def test_train_stack_learns_a_shallow_net_and_stops_on_divergence():
+    torch.set_num_threads(1)
+    X, y = (torch.tensor(a) for a in digits(standardized=True))
+    X = X.float()
+    hist = train_stack(DeepMLPConfig(depth=1, width=32), X, y, steps=60, eval_every=30)
+    assert hist.eval_steps == [0, 30, 60]
+    assert hist.train["loss"][-1] < 0.5 * hist.train["loss"][0]
+    diverging = DeepMLPConfig(depth=12, width=32, residual=True, init="he")
+    hist = train_stack(diverging, X, y, steps=200, lr=0.5, eval_every=5)
+    assert hist.stop_reason == "non-finite loss"
+    assert not np.isfinite(hist.train["loss"][-1]) and hist.eval_steps[-1] < 200
+
+
+def test_gradient_descent_converges_to_least_squares():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)) * [1.0, 2.0, 0.5]
+    y = rng.integers(0, 3, size=100)
+    losses, lr = gd_least_squares(X, y, steps=3000)
+    assert losses[0] == pytest.approx(1.0)  # zero weights: mean ||onehot||^2
+    assert np.all(np.diff(losses) <= 1e-12)  # lr = 1/(2 lambda_max) never overshoots
+    assert losses[-1] == pytest.approx(least_squares_optimum(X, y), rel=1e-6)
+    # the loss returned by the quadratic form equals the direct computation
+    A = np.hstack([X, np.ones((100, 1))])
+    Y = np.eye(3)[y]
+    W = np.linalg.lstsq(A, Y, rcond=None)[0]
+    assert least_squares_optimum(X, y) == pytest.approx(np.mean(np.sum((A @ W - Y) ** 2, 1)))
+
+
+def test_whitening_speeds_up_gradient_descent():
+    X, y = digits()
+    target = 1.05 * least_squares_optimum(X, y)
+    raw = first_step_below(gd_least_squares(X, y, steps=1000)[0], target)
+    white = first_step_below(
+        gd_least_squares(PCA(61, whiten=True).fit_transform(X), y, steps=1000)[0], target
+    )
+    assert white is not None and raw is not None and white < raw

@@ -7,16 +7,16 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from nnlib.optim_figures import (  # noqa: E402
-    OPTIMIZERS,
+from nnlib.figures.optimizers import (  # noqa: E402
+    COLORS,
     SURFACES,
     interactive_optimizers,
-    make_optimizer,
     noisy_descent,
     run_trajectory,
     steps_to_tolerance,
     train_digits,
 )
+from nnlib.optim import OPTIMIZERS, make_optimizer  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list(SURFACES))
@@ -39,7 +39,15 @@ def test_interactive_figure_draws_at_every_extreme():
     for params in fig.extreme_settings():
         title = fig.render(**params).axes[0].get_title()
         assert title.startswith(f"{params['optimizer']}, lr=")
-        assert "diverged" in title or "after 150" in title
+    # GD on the quadratic in closed form: each coordinate shrinks by (1 - lr * curvature).
+    for lr in (0.001, 1.0):
+        title = fig.render(optimizer="GD", surface="quadratic", lr=lr, momentum=0.9)
+        title = title.axes[0].get_title()
+        if lr * 10.0 > 2:  # |1 - lr L| > 1: the y coordinate grows
+            assert "diverged" in title
+        else:
+            x, y = -2.0 * (1 - lr) ** 150, 1.0 * (1 - 10 * lr) ** 150
+            assert title.endswith(f"= {0.5 * (x**2 + 10 * y**2):.1e} after 150 steps"), title
     # A value between the extremes works as well.
     title = fig.render(optimizer="Adam", surface="saddle", lr=0.123, momentum=0.5).axes[0]
     assert "lr=0.123" in title.get_title()
@@ -72,7 +80,7 @@ def test_make_optimizer_rejects_unknown_names():
         make_optimizer("LBFGS", [torch.zeros(2)], lr=0.1)
     with pytest.raises(ValueError, match="unknown surface"):
         run_trajectory("himmelblau", "GD", lr=0.1)
-    assert len(OPTIMIZERS) == 7
+    assert len(OPTIMIZERS) == 7 and set(COLORS) == set(OPTIMIZERS)
 
 
 def test_noisy_descent_needs_a_decaying_rate():
@@ -87,7 +95,9 @@ def test_train_digits_is_deterministic_and_learns():
     a = train_digits("Momentum", lr=0.01, epochs=2, schedule="cosine")
     b = train_digits("Momentum", lr=0.01, epochs=2, schedule="cosine")
     assert a == b
-    assert a["train_loss"][-1] < 0.5 * a["train_loss"][0]
-    assert a["lr"] == [0.01, 0.005]  # cosine over 2 epochs: full rate, then half
+    assert a.train["loss"][-1] < 0.5 * a.train["loss"][0]
+    per_epoch = a.eval_steps[1]  # 1438 digits in batches of 32: 45 steps an epoch
+    assert per_epoch == 45 and a.eval_steps == [0, 45, 90]
+    assert a.lr == [0.01] * per_epoch + [0.005] * per_epoch  # cosine over 2 epochs
     with pytest.raises(ValueError, match="batch_size"):
         train_digits("GD", lr=0.1, batch_size=0)

@@ -22,20 +22,18 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from nnlib import optim
-from nnlib.data import digits
-from nnlib.mlp import MLP, MLPConfig, accuracy
-from nnlib.plots import OKABE_ITO
-from nnlib.train import progress
+from nnlib.data import digits_split
+from nnlib.mlp import MLP, MLPConfig
+from nnlib.optim import OPTIMIZERS, SGD, make_optimizer, make_schedule
+from nnlib.plots import OKABE_ITO, SERIES_COLORS, SERIES_LINESTYLES
+from nnlib.train import History, accuracy, first_step_below, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [
     "COLORS",
     "Surface",
     "SURFACES",
-    "OPTIMIZERS",
     "MOMENTUM_OPTIMIZERS",
-    "make_optimizer",
     "Trajectory",
     "run_trajectory",
     "steps_to_tolerance",
@@ -44,7 +42,6 @@ __all__ = [
     "plot_curves",
     "draw_optimizer_surface",
     "interactive_optimizers",
-    "load_digits_split",
     "train_digits",
     "noisy_descent",
 ]
@@ -59,7 +56,8 @@ COLORS: dict[str, str] = {
     "RMSprop": OKABE_ITO["reddish_purple"],
     "Adam": OKABE_ITO["vermillion"],
 }
-OPTIMIZERS: tuple[str, ...] = tuple(COLORS)
+if set(COLORS) != set(OPTIMIZERS):
+    raise RuntimeError(f"COLORS must name every optimizer of nnlib.optim: {OPTIMIZERS}")
 #: The optimizers that use the momentum control (Adam uses it as beta1).
 MOMENTUM_OPTIMIZERS: tuple[str, ...] = ("Momentum", "Nesterov", "Adam")
 #: A trajectory that leaves this box (or overflows) counts as diverged and stops.
@@ -136,42 +134,6 @@ SURFACES: dict[str, Surface] = {
         -0.25,
     ),
 }
-
-
-def make_optimizer(
-    name: str, params: Sequence[torch.Tensor], *, lr: float, momentum: float = 0.9
-) -> optim.Optimizer:
-    """The :mod:`nnlib.optim` optimizer called ``name`` (one of :data:`OPTIMIZERS`).
-
-    ``momentum`` is the momentum of ``"Momentum"`` and ``"Nesterov"`` and Adam's
-    ``beta1``; the other optimizers ignore it. ``"GD"`` is SGD without momentum.
-
-    Shapes
-    ------
-    Parameters of any shape.
-
-    Examples
-    --------
-    >>> type(make_optimizer("Nesterov", [torch.zeros(2)], lr=0.1)).__name__
-    'SGD'
-    """
-    if name == "GD":
-        return optim.SGD(params, lr=lr)
-    if name == "Momentum":
-        return optim.SGD(params, lr=lr, momentum=momentum)
-    if name == "Nesterov":
-        # With momentum 0 the look-ahead vanishes: Nesterov is plain GD (which
-        # PyTorch, and nnlib.optim with it, refuse to call Nesterov).
-        return optim.SGD(params, lr=lr, momentum=momentum, nesterov=momentum > 0)
-    if name == "Adagrad":
-        return optim.Adagrad(params, lr=lr)
-    if name == "Adadelta":
-        return optim.Adadelta(params, lr=lr)
-    if name == "RMSprop":
-        return optim.RMSprop(params, lr=lr)
-    if name == "Adam":
-        return optim.Adam(params, lr=lr, betas=(momentum, 0.999))
-    raise ValueError(f"unknown optimizer {name!r}; expected one of {list(OPTIMIZERS)}")
 
 
 @dataclass(frozen=True)
@@ -274,8 +236,7 @@ def steps_to_tolerance(
     69
     """
     t = run_trajectory(surface, optimizer, lr=lr, momentum=momentum, steps=max_steps)
-    below = np.flatnonzero(t.losses - _surface(surface).f_min < tol)
-    return int(below[0]) if len(below) else None
+    return first_step_below(t.losses - _surface(surface).f_min, tol)
 
 
 @lru_cache(maxsize=8)
@@ -318,9 +279,8 @@ def plot_surface(ax: Axes, surface: str, *, resolution: int = 120) -> Axes:
 
 
 def _color(label: str, i: int) -> str:
-    # An optimizer's own colour from COLORS; any other label the i-th Okabe-Ito colour.
-    fallback = list(OKABE_ITO.values())
-    return COLORS.get(label, fallback[i % len(fallback)])
+    # An optimizer's own colour from COLORS; any other label the i-th series colour.
+    return COLORS.get(label, SERIES_COLORS[i % len(SERIES_COLORS)])
 
 
 def plot_trajectories(
@@ -374,7 +334,8 @@ def plot_curves(
     for i, (label, y) in enumerate(curves.items()):
         y = np.asarray(y, dtype=float)
         xs = np.arange(len(y)) if x is None else np.asarray(x)[: len(y)]
-        ax.plot(xs, y, color=_color(label, i), lw=1.5, label=label)
+        ls = SERIES_LINESTYLES[i % len(SERIES_LINESTYLES)]
+        ax.plot(xs, y, color=_color(label, i), ls=ls, lw=1.5, label=label)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
@@ -442,53 +403,6 @@ def interactive_optimizers() -> InteractiveFigure:
     )
 
 
-@lru_cache(maxsize=2)
-def load_digits_split(
-    seed: int = 0, test_fraction: float = 0.2
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """scikit-learn's 8x8 digits, shuffled, split and standardized (train statistics).
-
-    Shapes
-    ------
-    X_train : (n_train, 64) float32;  y_train : (n_train,) int64;  likewise for test.
-
-    Examples
-    --------
-    >>> X_tr, y_tr, X_te, y_te = load_digits_split()
-    >>> tuple(X_tr.shape), tuple(X_te.shape)
-    ((1438, 64), (359, 64))
-    """
-    X, y = digits()  # (1797, 64), (1797,)
-    order = np.random.default_rng(seed).permutation(len(y))
-    n_test = int(round(test_fraction * len(y)))
-    test, train = order[:n_test], order[n_test:]
-    mean, std = X[train].mean(0), X[train].std(0) + 1e-6  # (64,) each; some pixels are constant
-    X = ((X - mean) / std).astype(np.float32)
-    return (
-        torch.from_numpy(X[train]),
-        torch.from_numpy(y[train]),
-        torch.from_numpy(X[test]),
-        torch.from_numpy(y[test]),
-    )
-
-
-def _make_schedule(
-    schedule: str | None, opt: optim.Optimizer, *, length: int, halvings: int
-) -> optim.StepLR | optim.CosineAnnealingLR | None:
-    """The schedule called ``schedule`` over ``length`` calls of ``step()``.
-
-    ``"step"`` halves the rate every ``length // halvings`` steps (at least 1),
-    ``"cosine"`` anneals it to 0 over ``length`` steps; ``None`` keeps it constant.
-    """
-    if schedule == "step":
-        return optim.StepLR(opt, step_size=max(1, length // halvings), gamma=0.5)
-    if schedule == "cosine":
-        return optim.CosineAnnealingLR(opt, T_max=length)
-    if schedule is None:
-        return None
-    raise ValueError(f"schedule must be None, 'step' or 'cosine', got {schedule!r}")
-
-
 def train_digits(
     optimizer: str,
     *,
@@ -499,14 +413,15 @@ def train_digits(
     hidden: Sequence[int] = (32,),
     schedule: str | None = None,
     seed: int = 0,
-    show_progress: bool = False,
-) -> dict[str, list[float]]:
+    show_progress: bool | None = None,
+) -> History:
     """Train a ReLU MLP on digits with an :mod:`nnlib.optim` optimizer, mini-batch by mini-batch.
 
-    ``batch_size=None`` is not allowed; use the training-set size for full-batch GD
-    and 1 for pure SGD. ``schedule`` is ``None``, ``"step"`` (halve the rate every
-    ``epochs // 3`` epochs) or ``"cosine"`` (anneal to 0 over ``epochs``). The model
-    and the order of the mini-batches depend only on ``seed``.
+    Use the training-set size as ``batch_size`` for full-batch GD and 1 for pure
+    SGD. ``schedule`` is ``None``, ``"step"`` (halve the rate every ``epochs // 3``
+    epochs) or ``"cosine"`` (anneal to 0 over ``epochs``). The model and the order
+    of the mini-batches depend only on ``seed``. The held-out digits are the
+    validation set of :func:`nnlib.train.fit`.
 
     Shapes
     ------
@@ -514,49 +429,37 @@ def train_digits(
 
     Returns
     -------
-    dict with ``"train_loss"`` (full training set, before training and after each
-    epoch: epochs + 1 values), ``"test_accuracy"`` (after each epoch), ``"lr"``
-    (in use during each epoch) and ``"steps"`` (updates made by the end of each epoch).
+    The :class:`~nnlib.train.History`, evaluated before training and after every
+    epoch: ``train["loss"]`` (epochs + 1 values), ``val["accuracy"]`` on the
+    held-out digits, ``eval_steps`` (updates made by each evaluation), ``lr`` per step.
 
     Examples
     --------
     >>> h = train_digits("Adam", lr=0.003, epochs=2)
-    >>> len(h["train_loss"]), h["train_loss"][-1] < h["train_loss"][0]
+    >>> len(h.train["loss"]), h.train["loss"][-1] < h.train["loss"][0]
     (3, True)
     """
-    X, y, X_test, y_test = load_digits_split()
-    if not 1 <= int(batch_size) <= len(y):
+    X, y, X_test, y_test = digits_split()
+    if isinstance(batch_size, bool) or not 1 <= int(batch_size) <= len(y):
         raise ValueError(f"batch_size must be in [1, {len(y)}], got {batch_size!r}")
     model = MLP(MLPConfig(in_features=64, hidden=list(hidden), out_features=10), seed=seed)
-    opt = make_optimizer(optimizer, list(model.parameters()), lr=lr, momentum=momentum)
-    sched = _make_schedule(schedule, opt, length=epochs, halvings=3)
-    g = torch.Generator().manual_seed(seed)
-
-    def full_loss() -> float:
-        with torch.no_grad():
-            return torch.nn.functional.cross_entropy(model(X), y).item()
-
-    hist: dict[str, list[float]] = {
-        "train_loss": [full_loss()],
-        "test_accuracy": [],
-        "lr": [],
-        "steps": [],
-    }
-    steps = 0
-    for _ in progress(range(epochs), desc=f"{optimizer} on digits", disable=not show_progress):
-        hist["lr"].append(opt.lr)
-        for idx in torch.randperm(len(y), generator=g).split(int(batch_size)):  # (B,) each
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(X[idx]), y[idx]).backward()
-            opt.step()
-            steps += 1
-        if sched is not None:
-            sched.step()
-        hist["train_loss"].append(full_loss())
-        hist["steps"].append(steps)
-        with torch.no_grad():
-            hist["test_accuracy"].append(accuracy(model(X_test), y_test))
-    return hist
+    opt = make_optimizer(optimizer, model.parameters(), lr=lr, momentum=momentum)
+    return fit(
+        model,
+        X,
+        y,
+        optimizer=opt,
+        loss="cross_entropy",
+        epochs=epochs,
+        batch_size=int(batch_size),
+        val=(X_test, y_test),
+        metrics={"accuracy": accuracy},
+        eval_at_start=True,
+        schedule=make_schedule(schedule, opt, length=epochs, halvings=3),
+        seed=seed,
+        show_progress=show_progress,
+        desc=f"{optimizer} on digits",
+    )
 
 
 def noisy_descent(
@@ -590,8 +493,8 @@ def noisy_descent(
     if not lr > 0 or not noise >= 0 or steps < 1:
         raise ValueError(f"expected lr > 0, noise >= 0, steps >= 1; got {lr}, {noise}, {steps}")
     p = torch.tensor(s.start, dtype=torch.float64)  # (2,)
-    opt = optim.SGD([p], lr=lr)
-    sched = _make_schedule(schedule, opt, length=steps, halvings=5)
+    opt = SGD([p], lr=lr)
+    sched = make_schedule(schedule, opt, length=steps, halvings=5)
     g = torch.Generator().manual_seed(seed)
     losses = [float(s.f(*p.tolist())) - s.f_min]
     for _ in range(steps):
