@@ -19,8 +19,9 @@ import torch
 from torch import nn
 
 from nnlib.data import digits_split
+from nnlib.losses import accuracy
 from nnlib.mlp import MLP, MLPConfig
-from nnlib.train import accuracy, fit
+from nnlib.train import fit
 
 CONFIG = MLPConfig(in_features=64, hidden=[32], out_features=10)
 

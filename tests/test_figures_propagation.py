@@ -22,8 +22,8 @@ from nnlib.figures.propagation import (  # noqa: E402
     plot_std_curves,
     train_stack,
 )
+from nnlib.losses import first_step_below  # noqa: E402
 from nnlib.pca import PCA  # noqa: E402
-from nnlib.train import first_step_below  # noqa: E402
 
 
 def test_propagation_figure_draws_at_every_extreme():

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from nnlib.data import logic_gate, make_moons
+from nnlib.losses import accuracy
 from nnlib.mlp import MLP, MLPConfig, predict_classes, relu_least_squares, sawtooth_mlp
-from nnlib.train import accuracy, fit
+from nnlib.train import fit
 
 
 def test_config_is_keyword_only_and_validated():
@@ -55,14 +56,6 @@ def test_seed_gives_same_weights_without_touching_global_rng():
     c = MLP(cfg)
     c.reset_parameters(7)
     assert torch.equal(c.linears[1].weight, a.linears[1].weight)
-
-
-def test_accuracy_binary_and_multiclass():
-    assert accuracy(torch.tensor([[1.0], [-1.0], [0.0]]), torch.tensor([1, 0, 1])) == 2 / 3
-    logits = torch.tensor([[0.1, 0.9, 0.0], [2.0, 0.0, 0.0]])
-    assert accuracy(logits, torch.tensor([1, 0])) == 1.0
-    with pytest.raises(ValueError):
-        accuracy(torch.zeros(3), torch.zeros(3))
 
 
 def test_two_hidden_units_solve_xor_for_the_notebook_seed():

@@ -8,17 +8,10 @@ import torch
 from torch import nn
 
 from nnlib.data import digits_split, make_moons
+from nnlib.losses import accuracy, classification_loss
 from nnlib.mlp import MLP, MLPConfig
 from nnlib.regularization import EarlyStopping, L1Proximal, l2_penalty, penalized_weights
-from nnlib.train import (
-    History,
-    accuracy,
-    classification_loss,
-    first_step_below,
-    fit,
-    progress,
-    progress_enabled,
-)
+from nnlib.train import History, fit, progress, progress_enabled
 
 
 def _moons():
@@ -215,12 +208,6 @@ def test_bad_arguments_are_named():
         fit(model, X, y, optimizer=opt, steps=1, val=X)
     with pytest.raises(KeyError, match="accuracy"):
         History().final("train", "accuracy")
-
-
-def test_first_step_below():
-    assert first_step_below([3.0, 1.0, 1.0, 0.1], 1.0) == 3  # strictly below
-    assert first_step_below(np.array([2.0, 0.5]), 1.0) == 1
-    assert first_step_below([2.0], 1.0) is None
 
 
 def test_progress_is_off_on_the_website_and_with_the_switch(monkeypatch):

@@ -4,8 +4,8 @@ The core modules hold the mechanisms the chapters teach, each short enough to
 read whole and checked against PyTorch in ``tests/``:
 
 - ``data`` (datasets, one standardization, one input check), ``plots`` (the
-  palette and shared plots), ``widgets`` (interactive figures), ``train`` (the
-  one training loop, :func:`nnlib.train.fit`);
+  palette and shared plots), ``widgets`` (interactive figures), ``losses``
+  (losses and metrics), ``train`` (the one training loop, :func:`nnlib.train.fit`);
 - ``perceptron``, ``activations``, ``mlp`` (chapter 1); ``autograd``,
   ``gradcheck``, ``autograd_mlp`` (chapter 2); ``optim`` (chapter 3);
   ``regularization`` (chapter 4); ``initialization``, ``normalization``, ``pca``,

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from nnlib.activations import Activation, check_activation
-from nnlib.train import as_tensor, classes
+from nnlib.losses import as_tensor, classes
 
 __all__ = ["MLPConfig", "MLP", "predict_classes", "sawtooth_mlp", "relu_least_squares"]
 

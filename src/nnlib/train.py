@@ -30,16 +30,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nnlib import building_website
+from nnlib.losses import LOSSES, as_tensor
 
 __all__ = [
     "progress_enabled",
     "progress",
-    "as_tensor",
-    "classes",
-    "accuracy",
-    "classification_loss",
-    "LOSSES",
-    "first_step_below",
     "Callback",
     "History",
     "fit",
@@ -76,97 +71,6 @@ def progress(iterable: Iterable[Any], **kw: Any) -> tqdm:
     """
     disable = bool(kw.pop("disable", False)) or not progress_enabled()
     return tqdm(iterable, disable=disable, **kw)
-
-
-def as_tensor(a: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """A NumPy array, a list or a tensor as a tensor (``dtype`` converts; no copy if none needed).
-
-    Examples
-    --------
-    >>> as_tensor(np.zeros(3), torch.float32).dtype
-    torch.float32
-    """
-    t = a if torch.is_tensor(a) else torch.as_tensor(np.asarray(a))
-    return t if dtype is None else t.to(dtype)
-
-
-def classes(logits: torch.Tensor) -> torch.Tensor:
-    """Predicted classes: one logit column is a binary classifier (class 1 where positive).
-
-    Shapes
-    ------
-    logits : (N, 1) or (N, C);  returns (N,) int64.
-
-    Examples
-    --------
-    >>> classes(torch.tensor([[0.3], [-2.0]])).tolist(), classes(torch.eye(2)).tolist()
-    ([1, 0], [0, 1])
-    """
-    return (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
-
-
-def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of correct predictions; one logit column means a binary classifier.
-
-    Shapes
-    ------
-    logits : (N, 1) or (N, C);  y : (N,) integer labels.
-
-    Examples
-    --------
-    >>> accuracy(torch.tensor([[2.0], [-1.0], [0.5]]), torch.tensor([1, 0, 0]))
-    0.6666666666666666
-    """
-    if logits.ndim != 2 or logits.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"expected logits (N, C) and y (N,), got {tuple(logits.shape)}, {tuple(y.shape)}"
-        )
-    return (classes(logits) == y.long()).double().mean().item()
-
-
-def classification_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy on the logit if there is one output column, cross-entropy otherwise.
-
-    Shapes
-    ------
-    logits : (N, 1) or (N, C);  y : (N,) integer labels.
-
-    Examples
-    --------
-    >>> round(classification_loss(torch.zeros(4, 1), torch.tensor([0, 1, 1, 0])).item(), 4)
-    0.6931
-    """
-    if logits.ndim != 2 or logits.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"expected logits (N, C) and y (N,), got {tuple(logits.shape)}, {tuple(y.shape)}"
-        )
-    if logits.shape[1] == 1:
-        return nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype))
-    return nn.functional.cross_entropy(logits, y.long())
-
-
-#: Losses by name, for ``fit(loss=...)``: each maps (outputs, targets) to a scalar.
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "classification": classification_loss,
-    "cross_entropy": nn.functional.cross_entropy,
-    "mse": nn.functional.mse_loss,
-}
-
-
-def first_step_below(values: Sequence[float] | np.ndarray, target: float) -> int | None:
-    """Index of the first value strictly below ``target`` (``None`` if there is none).
-
-    With a loss curve, that is the number of steps needed to get below ``target``.
-
-    Examples
-    --------
-    >>> first_step_below([3.0, 2.0, 1.0, 0.5], 1.5)
-    2
-    >>> first_step_below([3.0, 2.0], 1.0) is None
-    True
-    """
-    hits = np.flatnonzero(np.asarray(values, dtype=float) < target)
-    return int(hits[0]) if len(hits) else None
 
 
 class Callback(Protocol):
@@ -258,10 +162,10 @@ def _batch_indices(
             yield torch.randint(0, n, (batch_size,), generator=generator)  # (B,)
 
 
-def _take(X: torch.Tensor | tuple[torch.Tensor, ...], idx: torch.Tensor | None, device):
+def _take(X: torch.Tensor | tuple[torch.Tensor, ...], idx: torch.Tensor | None):
     if isinstance(X, tuple):
-        return tuple(_take(x, idx, device) for x in X)
-    return (X if idx is None else X[idx]).to(device)
+        return tuple(_take(x, idx) for x in X)
+    return X if idx is None else X[idx]
 
 
 def _length(X: torch.Tensor | tuple[torch.Tensor, ...]) -> int:
@@ -273,21 +177,28 @@ def _current_lr(optimizer: Any) -> float:
     return float(groups[0]["lr"] if groups else optimizer.lr)  # nnlib.optim
 
 
-def _prepare(data: Any, name: str, dtype: torch.dtype) -> tuple[Any, torch.Tensor]:
-    """Tensors from a pair (inputs, targets), floating-point ones in the model's ``dtype``."""
+def _prepare(
+    data: Any, name: str, dtype: torch.dtype, device: torch.device
+) -> tuple[Any, torch.Tensor]:
+    """Tensors on the model's device from a pair (inputs, targets), floats in its ``dtype``."""
     if not isinstance(data, tuple | list) or len(data) != 2:
         raise TypeError(f"{name} must be a pair (inputs, targets), got {type(data).__name__}")
     X, y = data
-    X = tuple(_cast(x, dtype) for x in X) if isinstance(X, tuple) else _cast(X, dtype)
-    y = _cast(y, dtype)
+    X = (
+        tuple(_cast(x, dtype, device) for x in X)
+        if isinstance(X, tuple)
+        else _cast(X, dtype, device)
+    )
+    y = _cast(y, dtype, device)
     sizes = {_length(X), len(y)}
     if len(sizes) != 1:
         raise ValueError(f"{name}: inputs and targets differ in length: {sorted(sizes)}")
     return X, y
 
 
-def _cast(a: Any, dtype: torch.dtype) -> torch.Tensor:
-    t = as_tensor(a)
+def _cast(a: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    # The whole set moves to the device once, so that no batch is copied there.
+    t = as_tensor(a).to(device)
     return t.to(dtype) if t.is_floating_point() else t
 
 
@@ -306,13 +217,12 @@ def _evaluate(
     n = len(y)
     outs = []
     for start in range(0, n, chunk):
-        idx = None if chunk >= n else torch.arange(start, min(start + chunk, n))
-        xb = _take(X, idx, device)
+        idx = None if chunk >= n else torch.arange(start, min(start + chunk, n), device=device)
+        xb = _take(X, idx)
         outs.append(model(*xb) if isinstance(xb, tuple) else model(xb))
     out = outs[0] if len(outs) == 1 else torch.cat(outs)
-    yt = y.to(device)
-    result = {"loss": loss_fn(out, yt).item()}
-    result |= {name: float(fn(out, yt)) for name, fn in metrics.items()}
+    result = {"loss": loss_fn(out, y).item()}
+    result |= {name: float(fn(out, y)) for name, fn in metrics.items()}
     model.train(was_training)
     return result
 
@@ -360,7 +270,7 @@ def fit(
         A ``torch.optim`` or :mod:`nnlib.optim` optimizer over ``model``'s parameters.
         Floating-point inputs and targets are converted to the parameters' dtype.
     loss : str or callable
-        A name in :data:`LOSSES` or a function ``(outputs, targets) -> scalar tensor``.
+        A name in :data:`nnlib.losses.LOSSES` or a function ``(outputs, targets) -> scalar tensor``.
     steps, epochs : int
         How long to train: give exactly one. A step is one update; an epoch is one
         pass over the training set (``ceil(N / batch_size)`` steps with ``"epoch"``
@@ -373,7 +283,8 @@ def fit(
     val : (X_val, y_val), optional
         A validation set, evaluated at every evaluation.
     metrics : dict, optional
-        ``name -> fn(outputs, targets) -> float`` (e.g. ``{"accuracy": accuracy}``),
+        ``name -> fn(outputs, targets) -> float`` (e.g. ``{"accuracy":
+        nnlib.losses.accuracy}``),
         recorded with the loss at every evaluation.
     eval_every : int, "epoch" or None
         Evaluate every this many steps, after every epoch, or only at the end.
@@ -405,8 +316,9 @@ def fit(
 
     Examples
     --------
-    >>> from nnlib.mlp import MLP, MLPConfig
     >>> from nnlib.data import logic_gate
+    >>> from nnlib.losses import accuracy
+    >>> from nnlib.mlp import MLP, MLPConfig
     >>> X, y = logic_gate("AND")
     >>> model = MLP(MLPConfig(in_features=2, hidden=[4], out_features=1), seed=0)
     >>> h = fit(model, X, y, optimizer=torch.optim.Adam(model.parameters(), lr=0.05),
@@ -435,9 +347,9 @@ def fit(
     if not params:
         raise ValueError("the model has no parameters to train")
     device, dtype = params[0].device, params[0].dtype
-    X, y = _prepare((X, y), "training data", dtype)
+    X, y = _prepare((X, y), "training data", dtype, device)
     if val is not None:
-        X_val, y_val = _prepare(val, "val", dtype)
+        X_val, y_val = _prepare(val, "val", dtype, device)
     n = len(y)
     if batch_size is None:
         batch_size = n
@@ -453,7 +365,7 @@ def fit(
     if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
         raise ValueError(f"eval_every must be an int >= 1, 'epoch' or None, got {eval_every!r}")
 
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # on the CPU, so any device draws alike
     chunk = max(batch_size, 4096)
     history = History()
 
@@ -481,12 +393,13 @@ def fit(
     go_on = evaluate(0) if eval_at_start else True
     batches = _batch_indices(n, batch_size, sampler, generator)
     show = progress_enabled() if show_progress is None else show_progress
+    after_step = [cb.after_step for cb in callbacks if hasattr(cb, "after_step")]
     model.train()
     for step in tqdm(range(1, total + 1), desc=desc, disable=not show or not go_on, leave=False):
         if not go_on:
             break
         idx = next(batches)
-        xb, yb = _take(X, idx, device), y.to(device) if idx is None else y[idx].to(device)
+        xb, yb = _take(X, idx), (y if idx is None else y[idx])
         out = model(*xb) if isinstance(xb, tuple) else model(xb)
         data_loss = loss(out, yb)
         objective = data_loss + penalty() if penalty is not None else data_loss
@@ -497,10 +410,9 @@ def fit(
         history.lr.append(_current_lr(optimizer))
         optimizer.step()
         history.loss.append(data_loss.item())
-        for cb in callbacks:
-            if hasattr(cb, "after_step"):
-                cb.after_step(model, history)
-        epoch_done = sampler == "epoch" and step % per_epoch == 0
+        for callback in after_step:
+            callback(model, history)
+        epoch_done = step % per_epoch == 0
         history.epochs += epoch_done
         if schedule is not None and (schedule_every == "step" or epoch_done):
             schedule.step()

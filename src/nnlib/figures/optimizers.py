@@ -23,10 +23,11 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from nnlib.data import digits_split
+from nnlib.losses import accuracy, first_step_below
 from nnlib.mlp import MLP, MLPConfig
 from nnlib.optim import OPTIMIZERS, SGD, make_optimizer, make_schedule
 from nnlib.plots import OKABE_ITO, SERIES_COLORS, SERIES_LINESTYLES
-from nnlib.train import History, accuracy, first_step_below, fit
+from nnlib.train import History, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [

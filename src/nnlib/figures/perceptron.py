@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from nnlib.data import DATASETS, logic_gate
+from nnlib.losses import accuracy
 from nnlib.mlp import MLP, MLPConfig, predict_classes
 from nnlib.plots import (
     SERIES_COLORS,
@@ -27,7 +28,7 @@ from nnlib.plots import (
     series_style,
     shade_regions,
 )
-from nnlib.train import accuracy, fit
+from nnlib.train import fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [

@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from nnlib.data import make_moons
+from nnlib.losses import accuracy
 from nnlib.mlp import predict_classes
 from nnlib.plots import OKABE_ITO, plot_decision_boundary, series_style
 from nnlib.regularization import (
@@ -29,7 +30,7 @@ from nnlib.regularization import (
     l2_penalty,
     penalized_weights,
 )
-from nnlib.train import History, accuracy, fit
+from nnlib.train import History, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [
