@@ -25,6 +25,7 @@ from torch import nn
 
 from nnlib.activations import Activation
 from nnlib.mlp import MLP, MLPConfig
+from nnlib.train import Callback, History
 
 __all__ = [
     "dropout",
@@ -248,7 +249,7 @@ def soft_threshold(w: torch.Tensor, threshold: float) -> torch.Tensor:
     return torch.sign(w) * torch.clamp(w.abs() - threshold, min=0.0)
 
 
-class L1Proximal:
+class L1Proximal(Callback):
     """The proximal step of the L1 penalty, as a :func:`nnlib.train.fit` callback.
 
     After every gradient step on the data loss it sets ``W <- soft_threshold(W,
@@ -264,7 +265,6 @@ class L1Proximal:
 
     Examples
     --------
-    >>> from nnlib.train import History
     >>> w = torch.tensor([0.05, -1.0])
     >>> L1Proximal([w], strength=1.0).after_step(None, History(lr=[0.1]))
     >>> w.tolist()
@@ -277,7 +277,7 @@ class L1Proximal:
         self.weights, self.strength = _as_list(weights), float(strength)
 
     @torch.no_grad()
-    def after_step(self, model: nn.Module | None, history) -> None:
+    def after_step(self, model: nn.Module | None, history: History) -> None:
         for W in self.weights:
             W.copy_(soft_threshold(W, history.lr[-1] * self.strength))
 
@@ -296,7 +296,7 @@ def best_epoch(val_losses: Sequence[float]) -> int:
     return int(np.argmin(losses))
 
 
-class EarlyStopping:
+class EarlyStopping(Callback):
     """Stop once the validation loss has not improved for ``patience`` epochs.
 
     Call :meth:`step` once per epoch with the validation loss (and the model, to
@@ -352,13 +352,13 @@ class EarlyStopping:
         model.load_state_dict(self.best_state)
         return model
 
-    def after_eval(self, model: nn.Module, history) -> bool:
+    def after_eval(self, model: nn.Module, history: History) -> bool:
         """Callback: one :meth:`step` with the latest validation loss."""
         if not history.val.get("loss"):
             raise ValueError("EarlyStopping needs a validation set: pass val=(X_val, y_val) to fit")
         return self.step(history.val["loss"][-1], model)
 
-    def on_end(self, model: nn.Module, history) -> None:
+    def on_end(self, model: nn.Module, history: History) -> None:
         """Callback: restore the best weights seen, if any were stored."""
         if self.best_state is not None:
             self.restore(model)

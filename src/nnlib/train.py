@@ -22,7 +22,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,13 +73,23 @@ def progress(iterable: Iterable[Any], **kw: Any) -> tqdm:
     return tqdm(iterable, disable=disable, **kw)
 
 
-class Callback(Protocol):
-    """What :func:`fit` calls, if the callback defines it (every method is optional).
+class Callback:
+    """Base class of what :func:`fit` calls around its steps; every hook is optional.
 
-    ``after_step(model, history)`` runs after each parameter update;
-    ``after_eval(model, history)`` after each evaluation, and returns True to stop;
-    ``on_end(model, history)`` once when training ends, for whatever reason.
+    A callback need not subclass this: :func:`fit` calls whichever of these methods
+    an object has. :class:`nnlib.regularization.EarlyStopping` and
+    :class:`nnlib.regularization.L1Proximal` are examples.
     """
+
+    def after_step(self, model: nn.Module, history: History) -> None:
+        """Runs after each parameter update."""
+
+    def after_eval(self, model: nn.Module, history: History) -> bool:
+        """Runs after each evaluation; return True to stop training."""
+        return False
+
+    def on_end(self, model: nn.Module, history: History) -> None:
+        """Runs once when training ends, for whatever reason."""
 
 
 @dataclass
@@ -302,7 +312,7 @@ def fit(
         A learning-rate schedule whose ``step()`` is called every step or every
         epoch (``schedule_every``).
     callbacks : sequence
-        Objects with any of ``after_step``, ``after_eval``, ``on_end`` (see :class:`Callback`).
+        Objects with any of the hooks of :class:`Callback`.
     stop_on_nonfinite : bool
         Stop as soon as a batch loss or an evaluated loss is NaN or infinite.
     seed : int
