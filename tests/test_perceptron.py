@@ -11,14 +11,43 @@ def test_step_is_zero_at_zero():
     assert step(np.array([-2.0, 0.0, 1.0])).dtype == np.int64
 
 
-def test_predict_matches_torch_reference():
+def test_predict_matches_torch_linear_and_heaviside():
+    # Integer weights and inputs put some points exactly on the boundary (z == 0),
+    # where the perceptron must answer 0, as torch.heaviside(z, 0) does.
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((50, 3))
-    w, b = rng.standard_normal(3), 0.3
+    X = rng.integers(-2, 3, (200, 3)).astype(np.float64)
+    w, b = np.array([1.0, -2.0, 1.0]), 1.0
+    linear = torch.nn.Linear(3, 1, dtype=torch.float64)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor(w)[None])  # (1, 3)
+        linear.bias.fill_(b)
+        z = linear(torch.tensor(X)).squeeze(1)  # (n,)
+    ref = torch.heaviside(z, torch.tensor(0.0, dtype=torch.float64)).long().numpy()
     p = Perceptron(w, b)
-    ref = (torch.tensor(X) @ torch.tensor(w) + b > 0).long().numpy()
+    assert (z == 0).sum() > 10, "the test needs points on the boundary"
     np.testing.assert_array_equal(p.predict(X), ref)
-    np.testing.assert_allclose(p.decision_function(X), X @ w + b)
+    np.testing.assert_allclose(p.decision_function(X), z.numpy())
+
+
+def test_rule_matches_sklearn_perceptron():
+    # scikit-learn's Perceptron applies the same rule (w += lr * y * x on a mistake,
+    # y in {-1, 1}) when it visits the examples in order, with a constant rate and no
+    # penalty. From a non-zero start no point lands exactly on the boundary, where
+    # the two conventions differ.
+    from sklearn.linear_model import Perceptron as SkPerceptron
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 3))
+    y = (X @ np.array([1.0, -1.0, 0.5]) + 0.4 * rng.standard_normal(60) > 0.2).astype(int)
+    w0, b0 = rng.standard_normal(3), 0.1
+    ours = Perceptron(w0.copy(), b0).fit(X, y, lr=0.3, epochs=7)
+    theirs = SkPerceptron(eta0=0.3, max_iter=7, tol=None, shuffle=False, penalty=None)
+    theirs.fit(X, y, coef_init=w0[None].copy(), intercept_init=np.array([b0]))
+    assert len(ours.history["errors"]) == 7 and ours.history["errors"][-1] > 0  # never stopped
+    np.testing.assert_allclose(ours.w, theirs.coef_[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.b, theirs.intercept_[0], rtol=1e-12, atol=1e-12)
+    X_new = rng.standard_normal((100, 3))
+    np.testing.assert_array_equal(ours.predict(X_new), theirs.predict(X_new))
 
 
 @pytest.mark.parametrize("gate", ["AND", "OR", "NAND"])
