@@ -8,6 +8,16 @@ the frames when the reader moves the browser-side controls. The page built by
 Jupyter Book prefers that HTML (see ``nb_mime_priority_overrides`` in
 ``_config.yml``), so the figure responds with no kernel, no network and no CDN.
 
+The frames cost a drawing each (a trained model, for some figures), and a reader
+in a live kernel never sees them, so they are drawn only while the website is
+built (:func:`nnlib.building_website`); a live kernel gets the widget alone.
+
+Frames are sized for the page: a figure ``figsize`` inches wide is shown
+``figsize * dpi`` CSS pixels wide (at most :data:`PAGE_COLUMN_PX`, so the page's
+column never shrinks it), its PNG holds :data:`DENSITY` times as many pixels per
+side (sharp on high-DPI screens), and no text is smaller than
+:data:`MIN_FONT_PX` CSS pixels.
+
 Drawing is kept separate from the controls (``plot_*`` functions in
 :mod:`nnlib.plots` draw on an Axes), so the live widget and the static frames
 come from one drawing function.
@@ -27,12 +37,24 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
+
+from nnlib import building_website
 
 __all__ = ["Slider", "Choice", "InteractiveFigure", "on_axes"]
 
 #: Frames beyond this many make pages heavy; the constructor refuses more.
 MAX_FRAMES = 200
+#: PNG pixels per CSS pixel of a frame: 2 keeps lines and text sharp on high-DPI screens.
+DENSITY = 2
+#: Width in CSS pixels of the book theme's content column in a 1280-pixel-wide window;
+#: a wider frame would be scaled down by ``max-width:100%``, and its text with it.
+PAGE_COLUMN_PX = 720
+#: Smallest readable text, in CSS pixels, on the website and in the live widget.
+MIN_FONT_PX = 9.0
+#: CSS pixels per inch of the live widget's picture at least (JupyterLab's column is wider).
+LIVE_DPI = 100
 
 
 def _fmt(value: Any) -> str:
@@ -177,8 +199,8 @@ def on_axes(plot: Callable[..., Any]) -> Callable[..., Any]:
     >>> draw = on_axes(lambda ax, k: ax.plot([0, 1], [0, k]))
     >>> fig = Figure()
     >>> _ = draw(fig, k=2)
-    >>> len(fig.axes)
-    1
+    >>> [float(y) for y in fig.axes[0].lines[0].get_ydata()]
+    [0.0, 2.0]
     """
 
     def draw(fig: Figure, **params: Any) -> Any:
@@ -204,22 +226,31 @@ class InteractiveFigure:
     figsize : (float, float)
         Size of each frame in inches.
     dpi : int
-        Resolution of the website frames.
+        CSS pixels per inch on the website: a frame is shown ``figsize * dpi`` CSS
+        pixels large (at most :data:`PAGE_COLUMN_PX` wide), from a PNG with
+        :data:`DENSITY` times as many pixels per side. Text of ``s`` points shows
+        ``s * dpi / 72`` CSS pixels high; smaller than :data:`MIN_FONT_PX`, it is
+        enlarged to that.
     alt : str
         Text alternative of the picture, for screen readers.
 
     Shapes
     ------
-    The website holds ``prod(len(grid) for static controls)`` PNG frames.
+    The website holds ``prod(len(grid) for static controls)`` PNG frames, each
+    ``DENSITY * css_size`` pixels.
 
     Examples
     --------
     >>> fig = InteractiveFigure(
     ...     on_axes(lambda ax, k: ax.plot([0, 1], [0, k])),
     ...     [Slider("k", 0.0, 1.0, 0.5)],
+    ...     figsize=(5.0, 4.0),
+    ...     dpi=72,
     ... )
     >>> fig.frame_count
     3
+    >>> fig.css_size
+    (360, 288)
     >>> "<input type=\\"range\\"" in fig.static_html()
     True
     """
@@ -244,6 +275,15 @@ class InteractiveFigure:
         unknown = [s for s in self.static if s not in names]
         if unknown:
             raise ValueError(f"static controls {unknown} are not among the controls {names}")
+        if self.dpi <= 0:
+            raise ValueError(f"expected dpi > 0, got {self.dpi}")
+        width = self.css_size[0]
+        if width > PAGE_COLUMN_PX:
+            raise ValueError(
+                f"the figure would show {width} CSS pixels wide (figsize {self.figsize[0]} in "
+                f"x dpi {self.dpi}), wider than the page's column ({PAGE_COLUMN_PX} px), which "
+                "would shrink it and its text: give a smaller figsize or dpi"
+            )
         if self.frame_count > MAX_FRAMES:
             raise ValueError(
                 f"{self.frame_count} static frames requested; at most {MAX_FRAMES} keep the "
@@ -258,6 +298,16 @@ class InteractiveFigure:
     @property
     def frame_count(self) -> int:
         return int(np.prod([len(c.grid()) for c in self.static_controls], dtype=int))
+
+    @property
+    def css_size(self) -> tuple[int, int]:
+        """Width and height, in CSS pixels, at which the website shows a frame."""
+        return round(self.figsize[0] * self.dpi), round(self.figsize[1] * self.dpi)
+
+    @property
+    def min_font_points(self) -> float:
+        """The smallest font size, in points, that shows at least ``MIN_FONT_PX``."""
+        return MIN_FONT_PX * 72 / self.dpi
 
     def extreme_settings(self) -> list[dict[str, Any]]:
         """Every combination of the controls' extremes (slider ends, every option).
@@ -280,27 +330,35 @@ class InteractiveFigure:
         return {c.name: c.initial for c in self.controls}
 
     def render(self, **params: Any) -> Figure:
-        """Draw one frame (any missing parameter takes its default) and return the Figure."""
+        """Draw one frame (any missing parameter takes its default) and return the Figure.
+
+        Text smaller than :attr:`min_font_points` is enlarged to it.
+        """
         unknown = set(params) - {c.name for c in self.controls}
         if unknown:
             raise ValueError(f"unknown parameters {sorted(unknown)} for this figure")
-        fig = Figure(figsize=self.figsize, layout="constrained")
+        fig = Figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
         self.draw(fig, **{**self.defaults(), **params})
+        _floor_font_sizes(fig, self.min_font_points)
         return fig
 
-    def png(self, dpi: int | None = None, **params: Any) -> bytes:
-        """One frame as PNG bytes (``dpi`` defaults to the figure's ``dpi``)."""
+    def png(self, dpi: float | None = None, **params: Any) -> bytes:
+        """One frame as PNG bytes, at ``dpi`` pixels per inch (default ``DENSITY * dpi``)."""
         buf = io.BytesIO()
-        self.render(**params).savefig(buf, format="png", dpi=dpi or self.dpi)
+        self.render(**params).savefig(buf, format="png", dpi=dpi or DENSITY * self.dpi)
         return buf.getvalue()
 
     def frame(self, **params: Any) -> str:
         """One website frame: a palette PNG, base64-encoded."""
         # Plots use few colours: a 64-colour palette keeps them visually identical at
         # about a third of the bytes, which matters with a hundred frames on a page.
+        # Maximum coverage keeps every pixel of the course's figures within 23 of 255
+        # levels of its colour and packs up to 25 % smaller than median cut, which
+        # was off by up to 110 (a small yellow star turned pale); the fast octree
+        # merged a light grey fill into the white.
         image = Image.open(io.BytesIO(self.png(**params))).convert("RGB")
         buf = io.BytesIO()
-        image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(
+        image.quantize(colors=64, method=Image.Quantize.MAXCOVERAGE).save(
             buf, format="PNG", optimize=True
         )
         return base64.b64encode(buf.getvalue()).decode("ascii")
@@ -352,6 +410,7 @@ class InteractiveFigure:
             )
         frames = self.frames()
         flat = int(np.ravel_multi_index(start, shape)) if shape else 0
+        width, height = self.css_size
         payload = json.dumps({"shape": shape, "labels": labels, "frames": frames})
         # The script finds its own figure through the id, so several figures can
         # share one page; it needs nothing but the DOM (no kernel, no library).
@@ -372,8 +431,9 @@ class InteractiveFigure:
         return (
             f'<div class="nnlib-figure" id="{uid}" data-frames="{len(frames)}">'
             f'<div class="nnlib-controls">{"".join(rows)}</div>'
-            f'<img alt="{html.escape(self.alt)}" data-frame="{flat}" '
-            f'style="max-width:100%;height:auto" src="data:image/png;base64,{frames[flat]}">'
+            f'<img alt="{html.escape(self.alt)}" data-frame="{flat}" width="{width}" '
+            f'height="{height}" style="max-width:100%;height:auto" '
+            f'src="data:image/png;base64,{frames[flat]}">'
             f'<script type="application/json" class="nnlib-frames">{payload}</script>'
             f"<script>{script}</script></div>"
         )
@@ -387,18 +447,42 @@ class InteractiveFigure:
 
         def show(**params: Any) -> None:
             # A PNG displays the same in JupyterLab, Colab and VS Code, whichever
-            # matplotlib backend the kernel has (or has not) activated.
-            display(PNGImage(data=self.png(dpi=100, **params)))
+            # matplotlib backend the kernel has (or has not) activated; retina=True
+            # shows it at half its pixel size, as sharp as the website's frames.
+            png = self.png(dpi=DENSITY * max(LIVE_DPI, self.dpi), **params)
+            display(PNGImage(data=png, retina=True))
 
         return W.interactive(show, **{c.name: c.widget() for c in self.controls})
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        bundle: dict[str, Any] = {"text/plain": f"<InteractiveFigure: {self.alt}>"}
+    def _repr_mimebundle_(
+        self, include=None, exclude=None
+    ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]:
+        """The website build gets the frames; a live kernel gets the widget alone."""
+        text = f"<InteractiveFigure: {self.alt}>"
+        if building_website():
+            return {"text/plain": text, "text/html": self.static_html()}
         try:
             live = self.widget()._repr_mimebundle_()
-        except Exception:  # no widget front end at all: the static page still works
+        except Exception:  # no ipywidgets, or no widget front end
             live = None
         if live:
-            bundle.update(live)
-        bundle["text/html"] = self.static_html()
-        return bundle
+            return {**live, "text/plain": text}
+        # Without widgets the reader still sees the figure, at its default settings.
+        width, height = self.css_size
+        data = {
+            "text/plain": f"{text} (install ipywidgets to move its controls)",
+            "image/png": base64.b64encode(self.png()).decode("ascii"),
+        }
+        return data, {"image/png": {"width": width, "height": height}}
+
+
+def _floor_font_sizes(fig: Figure, points: float) -> None:
+    """Enlarge every text of ``fig`` smaller than ``points`` to ``points``.
+
+    Drawing functions choose sizes relative to the default ("small", "x-small")
+    without knowing how large the figure will show; the widget knows, so it puts
+    a floor under them rather than let a label shrink below readability.
+    """
+    for text in fig.findobj(Text):
+        if text.get_fontsize() < points:
+            text.set_fontsize(points)
