@@ -4,10 +4,18 @@ The syllabus gives each notebook a budget on a 2-core CPU with no GPU: a lecture
 notebook executes in at most 60 s, an ``*_exercises.ipynb`` notebook in at most
 20 s, and neither may use 1.5 GB of memory or more (a Binder pod has 2 GB).
 
-Each notebook runs once, top to bottom, in a fresh kernel, one after the other so
-that they do not compete for the cores. The execution happens in a child Python
-process of this script (``bench.py --child``) that starts the kernel with
-``nbclient``. Two measurements of the kernel's memory are taken there:
+Each notebook runs top to bottom in a fresh kernel, one after the other so that
+they do not compete for the cores, and twice:
+
+* as a student runs it (``NNLIB_WEBSITE`` and ``NNLIB_PROGRESS`` unset, whatever
+  this shell says): this run is judged against the budgets;
+* as the website build runs it (``NNLIB_WEBSITE=1 NNLIB_PROGRESS=0``, as
+  ``make site`` does): interactive figures then draw their website frames too,
+  and the table reports the extra seconds that costs, with no budget.
+
+The execution happens in a child Python process of this script
+(``bench.py --child``) that starts the kernel with ``nbclient``. Two measurements
+of the kernel's memory are taken there:
 
 * the kernel's own high-water mark, read with ``getrusage(RUSAGE_CHILDREN)`` once
   the kernel has exited and been reaped (the kernel is the child process's only
@@ -24,9 +32,10 @@ Usage::
     python scripts/bench.py                      # every notebooks/*.ipynb
     python scripts/bench.py notebooks/01_perceptron.ipynb /tmp/other.ipynb
     python scripts/bench.py --cpus 0             # use every core of this machine
+    python scripts/bench.py --no-website         # the student runs only
 
 The Markdown table goes to standard output and to ``bench/results.md``. The exit
-status is 1 if any notebook fails or is over its budget.
+status is 1 if any notebook fails (in either run) or is over its budget.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -64,6 +73,34 @@ POLL_SECONDS = 0.05
 
 MB = 1e6
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+#: The two ways a notebook is executed (see the module docstring).
+STUDENT, WEBSITE = "student", "website"
+#: Variables by which the course's code tells a website build from a student's kernel.
+_SWITCHES = ("NNLIB_WEBSITE", "NNLIB_PROGRESS")
+
+
+def kernel_environment(run: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a notebook's kernel gets for a ``STUDENT`` or ``WEBSITE`` run.
+
+    ``base`` (this process's environment by default) minus the course's switches,
+    so that a variable left set in the shell cannot make the student run draw the
+    website's frames; the website run sets them as ``make site`` does.
+
+    Examples
+    --------
+    >>> shell = {"PATH": "/bin", "NNLIB_WEBSITE": "1", "NNLIB_PROGRESS": "0"}
+    >>> kernel_environment(STUDENT, shell)
+    {'PATH': '/bin'}
+    >>> kernel_environment(WEBSITE, {"PATH": "/bin"})
+    {'PATH': '/bin', 'NNLIB_WEBSITE': '1', 'NNLIB_PROGRESS': '0'}
+    """
+    if run not in (STUDENT, WEBSITE):
+        raise ValueError(f"expected run {STUDENT!r} or {WEBSITE!r}, got {run!r}")
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _SWITCHES}
+    if run == WEBSITE:
+        env.update(NNLIB_WEBSITE="1", NNLIB_PROGRESS="0")
+    return env
 
 
 @dataclass(frozen=True)
@@ -111,33 +148,51 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Result:
-    """A measurement judged against its budget."""
+    """A student run judged against its budget, beside the website run of the notebook.
+
+    ``measurement`` is the student run; ``website`` the website run (``None`` when it
+    was skipped), which has no budget but must not fail.
+    """
 
     measurement: Measurement
     budget: Budget
+    website: Measurement | None = None
 
     @property
     def status(self) -> str:
         """``PASS``, ``OVER`` (time or memory) or ``FAIL`` (a cell raised, or it timed out)."""
         if self.measurement.error is not None:
             return "FAIL"
+        if self.website is not None and self.website.error is not None:
+            return "FAIL"
         if self.problems():
             return "OVER"
         return "PASS"
 
+    @property
+    def website_extra_seconds(self) -> float | None:
+        """What the website run costs beyond the student run (``None`` if either failed)."""
+        w, m = self.website, self.measurement
+        if w is None or w.error is not None or m.error is not None:
+            return None
+        return w.wall_seconds - m.wall_seconds
+
     def problems(self) -> list[str]:
         """Why the notebook is not PASS, in words; empty when it is."""
-        m, b = self.measurement, self.budget
-        if m.error is not None:
-            return [f"{m.notebook} failed: {m.error}"]
+        m, b, w = self.measurement, self.budget, self.website
         out = []
-        if m.wall_seconds > b.seconds:
-            out.append(f"{m.notebook} took {m.wall_seconds:.1f} s (budget {b.seconds:.0f} s)")
-        if m.peak_rss_bytes >= b.memory_bytes:
-            out.append(
-                f"{m.notebook} peaked at {m.peak_rss_bytes / MB:.0f} MB "
-                f"(budget < {b.memory_bytes / MB:.0f} MB)"
-            )
+        if m.error is not None:
+            out.append(f"{m.notebook} failed: {m.error}")
+        else:
+            if m.wall_seconds > b.seconds:
+                out.append(f"{m.notebook} took {m.wall_seconds:.1f} s (budget {b.seconds:.0f} s)")
+            if m.peak_rss_bytes >= b.memory_bytes:
+                out.append(
+                    f"{m.notebook} peaked at {m.peak_rss_bytes / MB:.0f} MB "
+                    f"(budget < {b.memory_bytes / MB:.0f} MB)"
+                )
+        if w is not None and w.error is not None:
+            out.append(f"{w.notebook} failed in the website run: {w.error}")
         return out
 
 
@@ -226,7 +281,11 @@ def _child(notebook: Path, out: Path, timeout: float, cpus: int) -> None:
 
 
 def measure(
-    notebook: Path, *, timeout: float = DEFAULT_TIMEOUT, cpus: int = DEFAULT_CPUS
+    notebook: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    cpus: int = DEFAULT_CPUS,
+    run: str = STUDENT,
 ) -> Measurement:
     """Execute one notebook in a fresh kernel (in a child process) and measure it.
 
@@ -234,12 +293,16 @@ def measure(
     ----------
     notebook : Path
         The ``.ipynb`` file to run top to bottom.
+    run : {"student", "website"}
+        Execute it as a student's kernel does, or as the website build does
+        (see :func:`kernel_environment`).
     timeout : float
         Seconds a cell may run; the whole run is stopped (kernel included) and reported
         as failed after ``timeout + 60`` seconds.
     cpus : int
         Pin the kernel to this many cores (0: every core of the machine).
     """
+    env = kernel_environment(run)
     notebook = Path(notebook).resolve()
     if not notebook.is_file():
         raise FileNotFoundError(f"no notebook at {notebook}")
@@ -250,7 +313,12 @@ def measure(
         # Its own session, so that on a time-out the measuring child *and* the kernel it
         # started are stopped together, rather than leaving a kernel running.
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            env=env,  # the kernel inherits it from the measuring child
         )
         try:
             _, stderr = proc.communicate(timeout=timeout + 60)
@@ -303,14 +371,22 @@ def report(results: Sequence[Result], facts: dict[str, str]) -> str:
     lines += [f"- {key}: {value}" for key, value in facts.items()]
     lines += [
         "",
-        "| Notebook | Wall time (s) | Budget (s) | Peak RSS (MB) | Budget (MB) | Status |",
-        "|---|--:|--:|--:|--:|---|",
+        "Wall time and peak RSS: the notebook run as a student runs it, judged against the "
+        "budgets. Website run: the same notebook executed as `make site` does "
+        "(`NNLIB_WEBSITE=1`, website frames drawn), and its extra seconds; no budget.",
+        "",
+        "| Notebook | Wall time (s) | Budget (s) | Peak RSS (MB) | Budget (MB) | Status "
+        "| Website run (s) | Website extra (s) |",
+        "|---|--:|--:|--:|--:|---|--:|--:|",
     ]
     for r in results:
-        m, b = r.measurement, r.budget
+        m, b, w = r.measurement, r.budget, r.website
+        extra = r.website_extra_seconds
+        website = "–" if w is None else "failed" if w.error is not None else f"{w.wall_seconds:.1f}"
         lines.append(
             f"| {Path(m.notebook).name} | {m.wall_seconds:.1f} | {b.seconds:.0f} "
-            f"| {m.peak_rss_bytes / MB:.0f} | < {b.memory_bytes / MB:.0f} | {r.status} |"
+            f"| {m.peak_rss_bytes / MB:.0f} | < {b.memory_bytes / MB:.0f} | {r.status} "
+            f"| {website} | {'–' if extra is None else f'{extra:+.1f}'} |"
         )
     problems = [p for r in results for p in r.problems()]
     if problems:
@@ -328,8 +404,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Execute notebooks one by one in fresh kernels and check each against "
         f"the syllabus budgets ({LECTURE_SECONDS:.0f} s a lecture notebook, "
         f"{EXERCISES_SECONDS:.0f} s an exercises notebook, < {MEMORY_BYTES / 1e9} GB peak "
-        "memory). Writes a Markdown table to stdout and bench/results.md; exits 1 if any "
-        "notebook fails or is over budget.",
+        "memory), as a student runs them; then times each as the website build runs it. "
+        "Writes a Markdown table to stdout and bench/results.md; exits 1 if any notebook "
+        "fails or is over budget.",
     )
     parser.add_argument(
         "notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/*.ipynb)"
@@ -346,6 +423,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         default=DEFAULT_TIMEOUT,
         help=f"seconds before a notebook is stopped and failed (default {DEFAULT_TIMEOUT:.0f})",
+    )
+    parser.add_argument(
+        "--no-website",
+        action="store_true",
+        help="skip the website runs (NNLIB_WEBSITE=1); only the student runs are timed",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the Markdown report"
@@ -366,9 +448,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results = []
     for path in paths:
-        print(f"running {path} ...", file=sys.stderr, flush=True)
-        m = measure(path, timeout=args.timeout, cpus=args.cpus)
-        results.append(Result(m, budget_for(path)))
+        print(f"running {path} as a student ...", file=sys.stderr, flush=True)
+        m = measure(path, timeout=args.timeout, cpus=args.cpus, run=STUDENT)
+        w = None
+        if not args.no_website:
+            print(f"running {path} as the website build ...", file=sys.stderr, flush=True)
+            w = measure(path, timeout=args.timeout, cpus=args.cpus, run=WEBSITE)
+        results.append(Result(m, budget_for(path), w))
 
     text = report(results, machine(args.cpus))
     print(text, end="")

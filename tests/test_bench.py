@@ -1,10 +1,15 @@
-"""scripts/bench.py measures a real kernel: its wall time and its peak memory."""
+"""scripts/bench.py measures a real kernel: its wall time and its peak memory.
+
+Two tiny notebooks run in real kernels; the course's notebooks never do here.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 import pytest
@@ -42,18 +47,25 @@ def _write_notebook(path: Path, source: str) -> Path:
 
 @pytest.fixture(scope="module")
 def heavy(tmp_path_factory) -> bench.Measurement:
-    """One measurement of a notebook that holds 200 MB for one second."""
+    """A student run of a notebook that holds 200 MB for one second.
+
+    The shell that starts it asks for a website build; the notebook fails unless
+    its kernel sees neither switch, as in a student's kernel.
+    """
     path = tmp_path_factory.mktemp("bench") / "heavy.ipynb"
     # np.ones writes every page, so the 200 MB are resident, not just reserved.
     source = (
-        "import time\nimport numpy as np\n"
+        "import os, time\nimport numpy as np\n"
+        "assert 'NNLIB_WEBSITE' not in os.environ, os.environ['NNLIB_WEBSITE']\n"
+        "assert 'NNLIB_PROGRESS' not in os.environ, os.environ['NNLIB_PROGRESS']\n"
         f"A = np.ones({ALLOCATED // 8})\ntime.sleep({SLEEP})\nprint(A.sum())"
     )
-    return bench.measure(_write_notebook(path, source), timeout=60)
+    with mock.patch.dict(os.environ, {"NNLIB_WEBSITE": "1", "NNLIB_PROGRESS": "0"}):
+        return bench.measure(_write_notebook(path, source), timeout=60, run=bench.STUDENT)
 
 
-def test_measures_wall_time_of_the_kernel(heavy):
-    assert heavy.error is None
+def test_student_run_measures_wall_time_of_a_student_kernel(heavy):
+    assert heavy.error is None  # the kernel saw no website switch
     assert SLEEP <= heavy.wall_seconds < 30
 
 
@@ -84,14 +96,68 @@ def test_over_memory_budget_is_over(heavy):
     assert bench.exit_code([result]) == 1
 
 
-def test_failing_notebook_makes_main_exit_1(tmp_path, capsys):
+def test_website_run_sets_the_switches_of_make_site():
+    env = bench.kernel_environment(bench.WEBSITE, {"HOME": "/h", "NNLIB_PROGRESS": "1"})
+    assert env == {"HOME": "/h", "NNLIB_WEBSITE": "1", "NNLIB_PROGRESS": "0"}
+    with pytest.raises(ValueError, match="student"):
+        bench.kernel_environment("teacher", {})
+
+
+def test_notebook_error_is_reported(tmp_path):
     path = _write_notebook(tmp_path / "broken_exercises.ipynb", "raise ValueError('boom')")
+    m = bench.measure(path, timeout=60)
+    assert m.error == "ValueError: boom"
+    assert bench.Result(m, bench.budget_for(path)).status == "FAIL"
+
+
+def _fake_measure(times: dict[str, float], errors: dict[str, str] | None = None):
+    """A stand-in for bench.measure: each run takes times[run] seconds, 100 MB."""
+    calls = []
+
+    def measure(path, *, timeout, cpus, run):
+        calls.append((Path(path).name, run))
+        error = (errors or {}).get(run)
+        return bench.Measurement(str(path), times[run], 100_000_000, 0, error)
+
+    return measure, calls
+
+
+def _main(tmp_path, monkeypatch, fake, *extra):
+    path = _write_notebook(tmp_path / "01_x_exercises.ipynb", "pass")
+    monkeypatch.setattr(bench, "measure", fake)
+    monkeypatch.setattr(bench, "machine", lambda cpus: {"CPU": "test"})
     out = tmp_path / "results.md"
-    code = bench.main([str(path), "--output", str(out), "--timeout", "60"])
-    assert code == 1
-    table = out.read_text()
-    assert "| broken_exercises.ipynb |" in table and "| FAIL |" in table
-    assert "ValueError: boom" in capsys.readouterr().out
+    code = bench.main([str(path), "--output", str(out), *extra])
+    return code, out.read_text()
+
+
+def test_main_judges_the_student_run_and_reports_the_website_run(tmp_path, monkeypatch):
+    # 12 s as a student is within the 20 s budget; the website's 31 s is not judged.
+    fake, calls = _fake_measure({bench.STUDENT: 12.0, bench.WEBSITE: 31.0})
+    code, table = _main(tmp_path, monkeypatch, fake)
+    assert calls == [("01_x_exercises.ipynb", bench.STUDENT), ("01_x_exercises.ipynb", "website")]
+    assert code == 0
+    assert "| 01_x_exercises.ipynb | 12.0 | 20 | 100 | < 1500 | PASS | 31.0 | +19.0 |" in table
+
+
+def test_main_fails_on_a_slow_student_run(tmp_path, monkeypatch):
+    fake, _ = _fake_measure({bench.STUDENT: 21.0, bench.WEBSITE: 22.0})
+    code, table = _main(tmp_path, monkeypatch, fake)
+    assert code == 1 and "| OVER |" in table and "took 21.0 s (budget 20 s)" in table
+
+
+def test_main_fails_when_the_website_run_fails(tmp_path, monkeypatch):
+    fake, _ = _fake_measure({bench.STUDENT: 1.0, bench.WEBSITE: 1.0}, {"website": "E: boom"})
+    code, table = _main(tmp_path, monkeypatch, fake)
+    assert code == 1 and "| FAIL | failed | – |" in table
+    assert "failed in the website run: E: boom" in table
+
+
+def test_main_can_skip_the_website_runs(tmp_path, monkeypatch):
+    fake, calls = _fake_measure({bench.STUDENT: 1.0})
+    code, table = _main(tmp_path, monkeypatch, fake, "--no-website")
+    assert code == 0 and [run for _, run in calls] == [bench.STUDENT]
+    assert "| PASS | – | – |" in table
 
 
 def test_budgets_follow_the_syllabus():
