@@ -249,6 +249,7 @@ def plot_weight_histogram(
             label=f"{label}: {near_zero_fraction(w):.0%} near 0",
         )  # fmt: skip
     ax.set_yscale("log")
+    ax.set_ylim(top=30 * ax.get_ylim()[1])  # headroom above the bars, for the legend
     ax.set_xlim(-lim, lim)
     ax.set_xlabel("weight value $w$")
     ax.set_ylabel("count (log scale)")
@@ -274,7 +275,8 @@ def plot_learning_curves(ax: Axes, history: History, *, title: str = "Learning c
     ax.plot(epochs, train, color=OKABE_ITO["blue"], lw=1.5, label="training")
     ax.plot(epochs, val, color=OKABE_ITO["vermillion"], lw=1.5, ls="--", label="validation")
     ax.axvline(best, color="black", lw=1, ls=":", label=f"min. val. (epoch {best})")
-    ax.set_ylim(0, min(1.5, 1.05 * max(train.max(), val.max())))
+    # Headroom above the curves keeps the legend off them.
+    ax.set_ylim(0, 1.5 * min(1.5, max(train.max(), val.max())))
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy loss")
     ax.set_title(title)
