@@ -33,8 +33,19 @@ def test_binder_installs_nnlib_after_the_environment():
     assert "pip install --no-deps -e ." in (ROOT / "postBuild").read_text()
 
 
+def _names(requirements: list[str]) -> list[str]:
+    return [re.split(r"[<>=!~ \[;]", r)[0].lower().replace("_", "-") for r in requirements]
+
+
 def test_every_runtime_dependency_is_locked():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    names = [re.split(r"[<>=!~ ]", d)[0].lower() for d in project["dependencies"]]
-    missing = [n for n in names if n not in LOCK]
+    missing = [n for n in _names(project["dependencies"]) if n not in LOCK]
     assert missing == []
+
+
+def test_every_course_and_test_dependency_is_locked():
+    # make setup installs only the lock file: a tool missing from it is missing in CI.
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = extras["optional-dependencies"]
+    missing = {k: [n for n in _names(v) if n not in LOCK] for k, v in extras.items()}
+    assert missing == {"course": [], "test": []}
