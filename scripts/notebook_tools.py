@@ -2,33 +2,39 @@
 
 ``python scripts/notebook_tools.py sync``  writes the Colab set-up cell into every
 notebook, from the repository URL in ``_config.yml`` (the one place it is named).
-``python scripts/notebook_tools.py strip`` removes outputs and execution counts.
+``python scripts/notebook_tools.py strip`` removes outputs and execution counts
+(with nbstripout, keeping cell ids).
 ``python scripts/notebook_tools.py check`` fails if either is out of date.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import subprocess
 import sys
 from pathlib import Path
+
+import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 COLAB_TAG = "colab-setup"
+# --keep-id: the committed cell ids stay (nbstripout would renumber them 0, 1, 2, ...).
+NBSTRIPOUT = [sys.executable, "-m", "nbstripout", "--keep-id"]
+
+
+def book_config() -> dict:
+    """Jupyter Book's ``_config.yml``."""
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
 def repository_url() -> str:
     """The course repository URL, read from ``_config.yml``'s ``repository.url``."""
-    in_repository = False
-    for line in (ROOT / "_config.yml").read_text().splitlines():
-        if line.startswith("repository:"):
-            in_repository = True
-        elif in_repository and line.strip().startswith("url:"):
-            return line.split("url:", 1)[1].strip()
-        elif line and not line.startswith((" ", "#")):
-            in_repository = False
-    raise ValueError("_config.yml has no repository.url")
+    url = (book_config().get("repository") or {}).get("url")
+    if not url:
+        raise ValueError("_config.yml has no repository.url")
+    return url
 
 
 def colab_cell_source(url: str) -> str:
@@ -47,63 +53,52 @@ def notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
-def _first_code_cell(nb: dict) -> dict | None:
-    return next((c for c in nb["cells"] if c["cell_type"] == "code"), None)
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=nbformat.NO_CONVERT)
+
+
+def _first_code_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    return next((c for c in nb.cells if c.cell_type == "code"), None)
 
 
 def colab_cell_problems(path: Path, url: str) -> list[str]:
-    nb = json.loads(path.read_text())
-    cell = _first_code_cell(nb)
-    if cell is None or COLAB_TAG not in cell.get("metadata", {}).get("tags", []):
+    cell = _first_code_cell(_read(path))
+    if cell is None or COLAB_TAG not in cell.metadata.get("tags", []):
         return [f"{path.name}: the first code cell is not the tagged Colab set-up cell"]
-    if "".join(cell["source"]) != colab_cell_source(url):
+    if cell.source != colab_cell_source(url):
         return [f"{path.name}: the Colab set-up cell differs from _config.yml's repository"]
     return []
 
 
-def output_problems(path: Path) -> list[str]:
-    nb = json.loads(path.read_text())
-    bad = [
-        i
-        for i, c in enumerate(nb["cells"])
-        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
-    ]
-    return [f"{path.name}: cells {bad} carry outputs or execution counts"] if bad else []
+def output_problems(paths: list[Path]) -> list[str]:
+    """The notebooks that nbstripout would change (outputs, counts, widget state)."""
+    run = subprocess.run(
+        [*NBSTRIPOUT, "--dry-run", *map(str, paths)], capture_output=True, text=True
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"nbstripout failed:\n{run.stdout}{run.stderr}")
+    # One line per notebook that would change: "Dry run: would have stripped <path>".
+    return [f"{line.rsplit(' ', 1)[-1]}: carries outputs" for line in run.stdout.splitlines()]
 
 
-def _write(path: Path, nb: dict) -> None:
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+def strip(paths: list[Path]) -> None:
+    subprocess.run([*NBSTRIPOUT, *map(str, paths)], check=True)
 
 
 def sync(path: Path, url: str) -> None:
-    nb = json.loads(path.read_text())
-    source = colab_cell_source(url).splitlines(keepends=True)
+    nb = _read(path)
     cell = _first_code_cell(nb)
-    if cell is not None and COLAB_TAG in cell.get("metadata", {}).get("tags", []):
-        cell["source"] = source
+    if cell is not None and COLAB_TAG in cell.metadata.get("tags", []):
+        cell.source = colab_cell_source(url)
     else:
-        new = {
-            "id": "colab-setup",
-            "cell_type": "code",
-            "execution_count": None,
-            "metadata": {"tags": [COLAB_TAG, "remove-cell"]},
-            "outputs": [],
-            "source": source,
-        }
-        first_code = next(
-            (i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"), len(nb["cells"])
+        new = nbformat.v4.new_code_cell(
+            colab_cell_source(url), id=COLAB_TAG, metadata={"tags": [COLAB_TAG, "remove-cell"]}
         )
-        nb["cells"].insert(first_code, new)
-    _write(path, nb)
-
-
-def strip(path: Path) -> None:
-    nb = json.loads(path.read_text())
-    for c in nb["cells"]:
-        if c["cell_type"] == "code":
-            c["outputs"], c["execution_count"] = [], None
-    nb.get("metadata", {}).pop("widgets", None)
-    _write(path, nb)
+        first_code = next(
+            (i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells)
+        )
+        nb.cells.insert(first_code, new)
+    nbformat.write(nb, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,10 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         for p in paths:
             sync(p, url)
     elif args.command == "strip":
-        for p in paths:
-            strip(p)
+        strip(paths)
     else:
-        problems = [m for p in paths for m in colab_cell_problems(p, url) + output_problems(p)]
+        problems = [m for p in paths for m in colab_cell_problems(p, url)]
+        problems += output_problems(paths)
         print("\n".join(problems) or f"{len(paths)} notebooks are clean")
         return 1 if problems else 0
     return 0
