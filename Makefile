@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 CH ?= 01
 OPEN ?= 1
 HTML := _build/html
+# Notebooks executed for the website: static frames of interactive figures, no progress bars.
+WEBSITE := NNLIB_WEBSITE=1 NNLIB_PROGRESS=0
 
 .PHONY: help setup site book lab test lint unit notebooks grading-test site-test browser-test \
         bench release grade lock clean
@@ -32,8 +34,8 @@ setup: $(STAMP)
 
 # Build the website; `make book` also opens it where a desktop browser is at hand.
 site: setup
-	@# NNLIB_PROGRESS=0 keeps progress bars off the website pages.
-	NNLIB_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@# Notebooks that `make notebooks` executed come from the cache; the rest run here.
+	$(WEBSITE) $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The course website: file://$(CURDIR)/$(HTML)/index.html"
 
 book: site
@@ -52,8 +54,10 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -m "not browser" -q
 
+# nbval executes each notebook for the website; notebooks/conftest.py stores the results
+# in the book's execution cache, so `make site` does not execute them again.
 notebooks: setup
-	NNLIB_PROGRESS=0 $(BIN)/pytest --nbval-lax -o addopts="" -q notebooks/
+	$(WEBSITE) $(BIN)/pytest --nbval-lax -o addopts="" -q notebooks/
 
 site-test: setup
 	$(BIN)/pytest -m browser -o addopts="" -q tests/test_site.py

@@ -5,6 +5,9 @@ notebook, from the repository URL in ``_config.yml`` (the one place it is named)
 ``python scripts/notebook_tools.py strip`` removes outputs and execution counts
 (with nbstripout, keeping cell ids).
 ``python scripts/notebook_tools.py check`` fails if either is out of date.
+
+The notebook test (``notebooks/conftest.py``) also uses :func:`cache_executed` and
+:func:`uncache` to hand the notebooks it executed to the website build.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+# Jupyter Book's build folder; _config.yml leaves the execution cache in it (tested).
+BUILD = ROOT / "_build"
 COLAB_TAG = "colab-setup"
 # --keep-id: the committed cell ids stay (nbstripout would renumber them 0, 1, 2, ...).
 NBSTRIPOUT = [sys.executable, "-m", "nbstripout", "--keep-id"]
@@ -35,6 +40,32 @@ def repository_url() -> str:
     if not url:
         raise ValueError("_config.yml has no repository.url")
     return url
+
+
+def _cache(build: Path):
+    """Jupyter Book's execution cache (jupyter-cache), in its default place under ``build``."""
+    from jupyter_cache import get_cache
+
+    return get_cache(str(build / ".jupyter_cache"))
+
+
+def prepare_cache(build: Path = BUILD) -> None:
+    """Create the cache's folder and database now, before parallel test workers use it."""
+    from jupyter_cache.cache.db import create_db
+
+    path = build / ".jupyter_cache"
+    path.mkdir(parents=True, exist_ok=True)
+    create_db(path)
+
+
+def _page_outdated(path: Path, build: Path) -> None:
+    """Make the next book build read ``path``'s page again, with its new outputs.
+
+    Sphinx re-reads a page when its source changed or its doctree is missing; a new
+    executed version in the cache is neither, so the doctree goes.
+    """
+    page = path.resolve().relative_to(ROOT).with_suffix(".doctree")
+    (build / ".doctrees" / page).unlink(missing_ok=True)
 
 
 def colab_cell_source(url: str) -> str:
@@ -99,6 +130,52 @@ def sync(path: Path, url: str) -> None:
         )
         nb.cells.insert(first_code, new)
     nbformat.write(nb, path)
+
+
+def cache_executed(
+    path: Path, outputs: list[list[dict]], seconds: float | None = None, *, build: Path = BUILD
+) -> int:
+    """Store ``path`` with these outputs, one list per code cell, as executed; return its id.
+
+    Jupyter Book (``execute_notebooks: cache``) finds a notebook in its cache by a
+    hash of its code cells and kernelspec, so the website then shows these outputs
+    and does not execute the notebook again.
+    """
+    from jupyter_cache.base import CacheBundleIn
+
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if len(code) != len(outputs):
+        raise ValueError(f"{path.name} has {len(code)} code cells, got {len(outputs)} outputs")
+    for count, (cell, outs) in enumerate(zip(code, outputs, strict=True), start=1):
+        cell.outputs = [nbformat.from_dict(dict(o)) for o in outs]
+        cell.execution_count = count
+        for out in cell.outputs:
+            if out.output_type == "execute_result":
+                out.execution_count = count
+    nbformat.validate(nb)
+    record = _cache(build).cache_notebook_bundle(
+        CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
+        check_validity=False,
+        overwrite=True,
+    )
+    _page_outdated(path, build)
+    return record.pk
+
+
+def uncache(path: Path, *, build: Path = BUILD) -> bool:
+    """Remove ``path``'s executed version from the cache; True if there was one.
+
+    The book build then executes the notebook itself, and re-reads its page either way.
+    """
+    _page_outdated(path, build)
+    cache = _cache(build)
+    try:
+        record = cache.match_cache_notebook(nbformat.read(path, as_version=4))
+    except KeyError:
+        return False
+    cache.remove_cache(record.pk)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,8 @@
-"""Committed notebooks are clean sources: no outputs, and the shared Colab cell."""
+"""Committed notebooks are clean sources: no outputs, and the shared Colab cell.
+
+Also the hand-over from the notebook test to the website build: an executed notebook
+stored by ``notebook_tools.cache_executed`` is found the way Jupyter Book looks it up.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import notebook_tools as tools
 import pytest
 import yaml
 from IPython.core.inputtransformer2 import TransformerManager
+from jupyter_cache import get_cache
 from packaging.requirements import Requirement
 
 ROOT = tools.ROOT
@@ -123,3 +128,38 @@ def test_sync_writes_the_colab_cell_and_leaves_the_rest(tmp_path):
     synced = nbformat.read(path, as_version=4)
     assert [(c.id, c.source) for c in synced.cells if not _is_colab_cell(c)] == others
     assert len(synced.cells) == len(after.cells)
+
+
+def test_the_book_keeps_its_execution_cache_where_the_notebook_test_writes():
+    execute = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]
+    assert execute["execute_notebooks"] == "cache"
+    assert not execute.get("cache"), "notebook_tools writes to _build/.jupyter_cache"
+
+
+def test_executed_notebook_is_found_as_jupyter_book_looks_it_up(tmp_path):
+    path = NOTEBOOKS[0]
+    source = nbformat.reads(path.read_text(), as_version=4)  # as myst-nb reads it
+    n_code = sum(c.cell_type == "code" for c in source.cells)
+    outputs = [
+        [nbformat.v4.new_output("stream", name="stdout", text=f"cell {i}\n")] for i in range(n_code)
+    ]
+    doctree = tmp_path / ".doctrees" / "notebooks" / f"{path.stem}.doctree"
+    doctree.parent.mkdir(parents=True)
+    doctree.touch()
+
+    pk = tools.cache_executed(path, outputs, 1.5, build=tmp_path)
+
+    cache = get_cache(str(tmp_path / ".jupyter_cache"))
+    assert cache.match_cache_notebook(source).pk == pk
+    _, merged = cache.merge_match_into_notebook(source)
+    code = [c for c in merged.cells if c.cell_type == "code"]
+    assert [c.outputs[0].text for c in code] == [f"cell {i}\n" for i in range(n_code)]
+    assert [c.execution_count for c in code] == list(range(1, n_code + 1))
+    assert not doctree.exists(), "the page must be read again, with the new outputs"
+
+    with pytest.raises(ValueError, match="code cells"):
+        tools.cache_executed(path, outputs[:-1], build=tmp_path)
+    assert tools.uncache(path, build=tmp_path) is True
+    with pytest.raises(KeyError):
+        cache.match_cache_notebook(source)
+    assert tools.uncache(path, build=tmp_path) is False
