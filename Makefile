@@ -11,6 +11,9 @@ OPEN ?= 1
 HTML := _build/html
 # Notebooks executed for the website: static frames of interactive figures, no progress bars.
 WEBSITE := NNLIB_WEBSITE=1 NNLIB_PROGRESS=0
+# Tests on every core (pytest-xdist). Each file stays whole on one worker: a notebook's
+# cells share one kernel, and a test module builds its module-scoped fixtures once.
+PARALLEL := -n auto --dist loadfile
 
 .PHONY: help setup site book lab test lint unit notebooks grading-test site-test browser-test \
         bench release grade lock clean
@@ -52,12 +55,12 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 unit: setup
-	$(BIN)/pytest -m "not browser" -q
+	$(BIN)/pytest -m "not browser" -q $(PARALLEL)
 
 # nbval executes each notebook for the website; notebooks/conftest.py stores the results
 # in the book's execution cache, so `make site` does not execute them again.
 notebooks: setup
-	$(WEBSITE) $(BIN)/pytest --nbval-lax -o addopts="" -q notebooks/
+	$(WEBSITE) $(BIN)/pytest --nbval-lax -o addopts="" -q $(PARALLEL) notebooks/
 
 site-test: setup
 	$(BIN)/pytest -m browser -o addopts="" -q tests/test_site.py
