@@ -11,7 +11,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from nnlib.data import digits  # noqa: E402
 from nnlib.deep_mlp import DeepMLPConfig  # noqa: E402
 from nnlib.figures.propagation import (  # noqa: E402
+    best_rates,
     draw_pca_reconstruction,
+    final_loss,
     gd_least_squares,
     interactive_pca,
     interactive_propagation,
@@ -19,11 +21,14 @@ from nnlib.figures.propagation import (  # noqa: E402
     least_squares_optimum,
     plot_digit_reconstructions,
     plot_layer_statistics,
+    plot_lr_sweep,
     plot_std_curves,
+    sweep_learning_rates,
     train_stack,
 )
 from nnlib.losses import first_step_below  # noqa: E402
 from nnlib.pca import PCA  # noqa: E402
+from nnlib.train import History  # noqa: E402
 
 
 def test_propagation_figure_draws_at_every_extreme():
@@ -120,3 +125,59 @@ def test_whitening_speeds_up_gradient_descent():
         gd_least_squares(PCA(61, whiten=True).fit_transform(X), y, steps=1000)[0], target
     )
     assert white is not None and raw is not None and white < raw
+
+
+def _run(losses, stop_reason="completed"):
+    h = History()
+    h.train["loss"] = list(losses)
+    h.eval_steps = list(range(len(losses)))
+    h.stop_reason = stop_reason
+    return h
+
+
+def test_final_loss_and_best_rates_treat_divergence_as_infinite():
+    assert final_loss(_run([2.3, 0.7])) == 0.7
+    assert final_loss(_run([2.3, float("nan")], "non-finite loss")) == float("inf")
+    assert final_loss(_run([2.3, 1e30], "non-finite loss")) == float("inf")  # stopped on a batch
+    sweep = {
+        "a": {0.01: _run([2.3, 1.0]), 0.1: _run([2.3, 0.2]), 1.0: _run([9.0, float("nan")])},
+        "b": {0.01: _run([2.3, float("inf")]), 0.1: _run([2.3, float("nan")])},
+    }
+    best = best_rates(sweep)
+    assert best["a"] == (0.1, 0.2)  # the smallest final loss, NaN never wins
+    assert np.isnan(best["b"][0]) and best["b"][1] == float("inf")
+
+
+def test_sweep_trains_every_config_at_every_rate_from_the_same_start():
+    torch.set_num_threads(1)
+    X, y = (torch.tensor(a) for a in digits(standardized=True))
+    X = X.float()
+    configs = {
+        "shallow": DeepMLPConfig(depth=1, width=16),
+        "deeper": DeepMLPConfig(depth=2, width=16),
+    }
+    sweep = sweep_learning_rates(configs, X, y, lrs=(0.001, 0.1, 50.0), steps=30, eval_every=15)
+    assert list(sweep) == ["shallow", "deeper"] and list(sweep["shallow"]) == [0.001, 0.1, 50.0]
+    runs = sweep["shallow"]
+    assert runs[0.001].train["loss"][0] == runs[0.1].train["loss"][0]  # same initial weights
+    assert final_loss(runs[0.1]) < final_loss(runs[0.001])  # a sane rate beats a tiny one
+    assert final_loss(runs[50.0]) == float("inf")  # an absurd rate diverges
+    assert best_rates(sweep)["shallow"][0] == 0.1
+    with pytest.raises(ValueError, match="positive"):
+        sweep_learning_rates(configs, X, y, lrs=(0.1, 0.0))
+
+
+def test_lr_sweep_plot_skips_diverged_rates_and_styles_differ():
+    sweep = {
+        f"config {i}": {
+            0.01: _run([2.3, 1.0 + i]),
+            0.1: _run([2.3, float("nan")], "non-finite loss"),
+        }
+        for i in range(6)
+    }
+    ax = plot_lr_sweep(Figure().add_subplot(), sweep)
+    assert [line.get_xdata().tolist() for line in ax.lines] == [[0.01]] * 6
+    styles = {(line.get_color(), line.get_linestyle(), line.get_marker()) for line in ax.lines}
+    assert len(styles) == 6
+    ax = plot_std_curves(Figure().add_subplot(), {f"c{i}": [1.0, 2.0] for i in range(6)})
+    assert len({(line.get_color(), line.get_linestyle()) for line in ax.lines}) == 6

@@ -4,8 +4,10 @@
 controls (:mod:`nnlib.widgets`) to them. Both interactive figures show statistics
 of forward and backward passes at initialization or a fixed PCA, never training,
 so every frame is cheap; results are memoized all the same. :func:`gd_least_squares`
-measures how whitening speeds up gradient descent on a linear layer, and
-:func:`train_stack` trains the chapter's 30-layer stacks with :func:`nnlib.train.fit`.
+measures how whitening speeds up gradient descent on a linear layer,
+:func:`train_stack` trains the chapter's 30-layer stacks with :func:`nnlib.train.fit`,
+and :func:`sweep_learning_rates` trains each of several stacks at every rate of one
+grid, so that each is compared at its own best rate.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from nnlib.data import check_2d, digits
 from nnlib.deep_mlp import DeepMLP, DeepMLPConfig
 from nnlib.initialization import INIT_SCHEMES, propagate
 from nnlib.pca import PCA
-from nnlib.plots import OKABE_ITO
+from nnlib.plots import OKABE_ITO, series_style
 from nnlib.train import History, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
@@ -31,6 +33,12 @@ __all__ = [
     "gd_least_squares",
     "least_squares_optimum",
     "train_stack",
+    "SWEEP_LRS",
+    "MARKERS",
+    "final_loss",
+    "sweep_learning_rates",
+    "best_rates",
+    "plot_lr_sweep",
     "plot_layer_statistics",
     "plot_std_curves",
     "plot_digit_reconstructions",
@@ -44,6 +52,8 @@ __all__ = [
 
 #: Width of the random stacks in the propagation figure.
 FIGURE_WIDTH = 128
+#: Markers of the chapter's line plots, cycled with :func:`nnlib.plots.series_style`.
+MARKERS: tuple[str, ...] = ("o", "^", "s", "D", "v", "P", "X")
 #: The digits shown in the PCA figure (indices into ``digits()``), one of each class.
 SHOWN_DIGITS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
 
@@ -111,19 +121,18 @@ def plot_std_curves(
     >>> len(ax.lines)
     2
     """
-    colors = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "reddish_purple")]
-    markers = ["o", "^", "s", "D"]
     for i, (label, values) in enumerate(curves.items()):
         v = np.maximum(np.asarray(values, dtype=float), np.finfo(float).tiny)
         ax.plot(
-            np.arange(len(v)), v, marker=markers[i % 4], ms=3, markevery=max(1, len(v) // 10),
-            color=colors[i % 4], label=label,
+            np.arange(len(v)), v, marker=MARKERS[i % len(MARKERS)], ms=3,
+            markevery=max(1, len(v) // 10), label=label, **series_style(i),
         )  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("layer $\\ell$")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize="medium")
-    ax.legend(fontsize="small")
+    # Below the axes: the curves span the whole height, so a legend inside would cover them.
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     ax.grid(True, which="major", alpha=0.3)
     return ax
 
@@ -389,3 +398,128 @@ def train_stack(
         seed=seed,
         desc=desc,
     )
+
+
+#: The learning rates of the chapter's sweep: steps of about 3 from 0.001 to 0.3.
+SWEEP_LRS: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
+
+
+def final_loss(history: History) -> float:
+    """The last evaluated training loss, or ``inf`` if training stopped on a non-finite loss.
+
+    Examples
+    --------
+    >>> h = History(); h.train["loss"] = [2.3, float("nan")]; h.stop_reason = "non-finite loss"
+    >>> final_loss(h)
+    inf
+    """
+    last = float(history.train["loss"][-1])
+    diverged = history.stop_reason == "non-finite loss" or not np.isfinite(last)
+    return float("inf") if diverged else last
+
+
+def sweep_learning_rates(
+    configs: dict[str, DeepMLPConfig],
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    lrs: Sequence[float] = SWEEP_LRS,
+    steps: int = 100,
+    eval_every: int = 25,
+    seed: int = 0,
+) -> dict[str, dict[float, History]]:
+    """:func:`train_stack` for every config at every learning rate of ``lrs``.
+
+    Every run starts from the same seeded weights and sees the same batches, so
+    the configs differ only in their architecture and the rates only in the step.
+
+    Shapes
+    ------
+    X : (N, in_features);  y : (N,);  returns ``{name: {lr: History}}``.
+
+    Examples
+    --------
+    >>> from nnlib.data import digits
+    >>> X, y = (torch.tensor(a) for a in digits(standardized=True))
+    >>> s = sweep_learning_rates({"tiny": DeepMLPConfig(depth=1, width=8)}, X.float(), y,
+    ...                          lrs=(0.01, 0.1), steps=20, eval_every=10)
+    >>> sorted(s["tiny"]), s["tiny"][0.1].eval_steps
+    ([0.01, 0.1], [0, 10, 20])
+    """
+    if not lrs or any(not lr > 0 for lr in lrs):
+        raise ValueError(f"lrs must be a non-empty sequence of positive rates, got {lrs!r}")
+    return {
+        name: {
+            float(lr): train_stack(
+                cfg,
+                X,
+                y,
+                steps=steps,
+                lr=float(lr),
+                eval_every=eval_every,
+                seed=seed,
+                desc=f"{name}, lr {lr:g}",
+            )
+            for lr in lrs
+        }
+        for name, cfg in configs.items()
+    }
+
+
+def best_rates(sweep: dict[str, dict[float, History]]) -> dict[str, tuple[float, float]]:
+    """For every config of a sweep, its best rate and the final loss there (``(lr, loss)``).
+
+    The best rate is the one with the smallest :func:`final_loss`; a config that
+    diverged at every rate gets ``(nan, inf)``.
+
+    Examples
+    --------
+    >>> def run(loss):
+    ...     h = History(); h.train["loss"] = [2.3, loss]; h.stop_reason = "completed"; return h
+    >>> best_rates({"a": {0.01: run(1.0), 0.1: run(0.5), 1.0: run(float("nan"))}})
+    {'a': (0.1, 0.5)}
+    """
+    best = {}
+    for name, runs in sweep.items():
+        finals = {lr: final_loss(h) for lr, h in runs.items()}
+        lr = min(finals, key=finals.get)
+        best[name] = (lr, finals[lr]) if np.isfinite(finals[lr]) else (float("nan"), np.inf)
+    return best
+
+
+def plot_lr_sweep(
+    ax: Axes,
+    sweep: dict[str, dict[float, History]],
+    *,
+    title: str = "Final loss against the learning rate",
+) -> Axes:
+    """Final training loss against the learning rate (log-log), one line per config.
+
+    Rates at which a config diverged are left out of its line.
+
+    Examples
+    --------
+    >>> def run(loss):
+    ...     h = History(); h.train["loss"] = [2.3, loss]; h.stop_reason = "completed"; return h
+    >>> ax = plot_lr_sweep(Figure().add_subplot(), {"a": {0.01: run(1.0), 0.1: run(0.5)}})
+    >>> ax.lines[0].get_xdata().tolist(), ax.get_xscale()
+    ([0.01, 0.1], 'log')
+    """
+    for i, (name, runs) in enumerate(sweep.items()):
+        finals = {lr: final_loss(h) for lr, h in sorted(runs.items())}
+        lrs = [lr for lr, v in finals.items() if np.isfinite(v)]
+        ax.plot(
+            lrs,
+            [finals[lr] for lr in lrs],
+            marker=MARKERS[i % len(MARKERS)],
+            ms=4,
+            label=name,
+            **series_style(i),
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("final training loss (log scale)")
+    ax.set_title(title, fontsize="medium")
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
