@@ -54,8 +54,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Unit tests and doctests: fast. The slow tests execute notebooks through nbgrader and
+# real kernels (grading, exercises, bench) and run in grading-test.
 unit: setup
-	$(BIN)/pytest -m "not browser" -q $(PARALLEL)
+	$(BIN)/pytest -m "not browser and not slow" -q $(PARALLEL)
+
+grading-test: setup
+	$(BIN)/pytest -m "slow" -q $(PARALLEL)
 
 # nbval executes each notebook for the website; notebooks/conftest.py stores the results
 # in the book's execution cache, so `make site` does not execute them again.
@@ -65,11 +70,12 @@ notebooks: setup
 site-test: setup
 	$(BIN)/pytest -m browser -o addopts="" -q tests/test_site.py
 
-test: lint unit notebooks site site-test
+test: lint unit grading-test notebooks site site-test
 	@echo "make test: every check passed"
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_fit.py
 
 release: setup
 	$(BIN)/python -m grading release $(CH)

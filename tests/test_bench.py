@@ -5,12 +5,11 @@ Two tiny notebooks run in real kernels; the course's notebooks never do here.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from unittest import mock
 
+import bench  # scripts/ is on pytest's pythonpath
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -21,17 +20,6 @@ pytestmark = pytest.mark.slow
 
 ALLOCATED = 200_000_000  # bytes the notebook holds while it sleeps
 SLEEP = 1.0
-
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
 
 
 def _write_notebook(path: Path, source: str) -> Path:

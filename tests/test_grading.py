@@ -21,9 +21,9 @@ import nbformat
 import pytest
 from nbgrader.validator import Validator
 
+from grading.course import cell_scores  # the repository root is on pytest's pythonpath
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # `grading` is run from the repository root, not installed
-from grading.course import cell_scores  # noqa: E402
 
 pytestmark = pytest.mark.slow
 NOTEBOOK = "01_perceptron_exercises.ipynb"

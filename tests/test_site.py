@@ -178,13 +178,8 @@ NOTEBOOK_PAGES = [name for name, path in PAGES.items() if path.startswith("noteb
 @pytest.mark.parametrize("name", NOTEBOOK_PAGES)
 def test_notebook_pages_offer_binder_colab_and_download(name):
     """The launch menu opens this very notebook from the configured repository."""
-    import importlib.util
+    import notebook_tools as tools  # scripts/ is on pytest's pythonpath
 
-    spec = importlib.util.spec_from_file_location(
-        "notebook_tools", ROOT / "scripts" / "notebook_tools.py"
-    )
-    tools = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tools)
     repo = urlparse(tools.repository_url()).path.strip("/")  # owner/name
     notebook = Path(PAGES[name]).with_suffix(".ipynb").as_posix()
     page = (HTML / PAGES[name]).read_text()
