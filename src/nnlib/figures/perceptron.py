@@ -1,28 +1,34 @@
-"""Chapter 1's figures: a perceptron over logic gates, an MLP playground, approximation.
+"""Chapter 1's figures: a perceptron over logic gates, an MLP playground, approximation,
+and how often training a one-hidden-layer MLP on XOR succeeds as its width grows.
 
 The ``plot_*`` functions draw on a given Axes; the ``interactive_*`` functions
 connect controls (:mod:`nnlib.widgets`) to them. The playground is in the spirit of the
 TensorFlow Playground: pick a data set, a width and a depth, and see the decision
 boundary a small ReLU MLP learns. Trained models are memoized, so moving a control
-back to a setting already seen redraws at once.
+back to a setting already seen redraws at once. The width sweep trains many small
+MLPs side by side as one :class:`MLPBundle`, which is exactly as many separate runs
+of Adam (Kingma & Ba 2015) but one call of :func:`nnlib.train.fit`; over-specified
+(wider than needed) networks being easier to train is discussed by Livni,
+Shalev-Shwartz & Shamir (2014) and Frankle & Carbin (2019).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import NullFormatter, PercentFormatter
+from torch import nn
 
 from nnlib.data import DATASETS, logic_gate
 from nnlib.losses import accuracy
 from nnlib.mlp import MLP, MLPConfig, predict_classes
 from nnlib.plots import (
-    SERIES_COLORS,
     plot_decision_boundary,
     plot_points,
     series_style,
@@ -35,6 +41,11 @@ __all__ = [
     "plot_perceptron",
     "plot_approximation",
     "plot_error_vs_width",
+    "MLPBundle",
+    "summed_bce",
+    "XorWidthSweep",
+    "xor_width_sweep",
+    "plot_success_vs_width",
     "draw_perceptron",
     "interactive_perceptron",
     "train_playground",
@@ -91,8 +102,12 @@ def plot_approximation(
     fits: Mapping[str, np.ndarray],
     *,
     title: str = "Approximating a function",
+    legend: bool = True,
 ) -> Axes:
-    """The target curve (black, dashed) and one curve per fitted model.
+    """The target curve (black, dotted) and one curve per fitted model.
+
+    With ``legend=False`` the caller places the legend (e.g. outside the Axes, where it
+    cannot cover a curve that fills the whole plot).
 
     Shapes
     ------
@@ -112,31 +127,47 @@ def plot_approximation(
     ax.set_xlabel("$x$")
     ax.set_ylabel("$f(x)$")
     ax.set_title(title)
-    ax.legend(fontsize="small")
+    if legend:
+        ax.legend(fontsize="small")
     return ax
 
 
 def plot_error_vs_width(
-    ax: Axes, widths: Sequence[int], errors: Sequence[float], *, title: str = "Error vs width"
+    ax: Axes,
+    widths: Sequence[int],
+    errors: Sequence[float],
+    *,
+    title: str = "Error vs width",
+    label: str | None = None,
+    style: int = 0,
 ) -> Axes:
     """Approximation error against hidden width, both axes logarithmic.
+
+    Call it again on the same Axes to add a series (``style`` picks its colour, line
+    style and marker); with a ``label`` the series goes into a legend.
 
     Examples
     --------
     >>> from matplotlib.figure import Figure
-    >>> plot_error_vs_width(Figure().add_subplot(), [1, 2, 4], [1.0, 0.5, 0.1]).get_xscale()
-    'log'
+    >>> ax = plot_error_vs_width(Figure().add_subplot(), [1, 2, 4], [1.0, 0.5, 0.1], label="a")
+    >>> ax = plot_error_vs_width(ax, [2, 8], [0.6, 0.2], label="b", style=1)
+    >>> ax.get_xscale(), [t.get_text() for t in ax.get_xticklabels()]
+    ('log', ['1', '2', '4', '8'])
     """
     if len(widths) != len(errors):
         raise ValueError(f"got {len(widths)} widths but {len(errors)} errors")
-    ax.loglog(widths, errors, "o-", color=SERIES_COLORS[0])
-    # Label the measured widths themselves; log-axis minor labels would overlap.
-    ax.set_xticks(list(widths), [str(w) for w in widths])
+    ax.loglog(widths, errors, marker="os^D"[style % 4], label=label, **series_style(style))
+    # Label the measured widths of every series drawn so far; log-axis minor labels
+    # would overlap.
+    ticks = sorted({int(w) for line in ax.lines for w in line.get_xdata()})
+    ax.set_xticks(ticks, [str(w) for w in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("hidden units (width)")
     ax.set_ylabel("mean squared error")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
+    if label is not None:
+        ax.legend(fontsize="small")
     return ax
 
 
@@ -254,3 +285,196 @@ def interactive_playground() -> InteractiveFigure:
         dpi=80,
         alt="Decision regions of a small MLP on a two-dimensional toy data set",
     )
+
+
+class MLPBundle(nn.Module):
+    """Independent one-hidden-layer ReLU MLPs with one output each, computed side by side.
+
+    Member ``k`` starts as a copy of ``members[k]``; output column ``k`` depends on
+    member ``k``'s weights only. With a loss that is a sum of the members' own losses
+    (:func:`summed_bce`) every weight therefore gets the gradient of its own member's
+    loss, and an optimizer that works weight by weight (SGD, Adam) trains each member
+    exactly as it would train it alone, up to rounding. Training a hundred tiny
+    networks then costs one run of :func:`nnlib.train.fit` instead of a hundred.
+
+    Shapes
+    ------
+    x : (N, in_features);  returns (N, K) for K members.
+
+    Examples
+    --------
+    >>> members = [MLP(MLPConfig(in_features=2, hidden=[w], out_features=1), seed=0)
+    ...            for w in (2, 3)]
+    >>> bundle = MLPBundle(members)
+    >>> x = torch.randn(5, 2)
+    >>> bool(torch.allclose(bundle(x)[:, 1:], members[1](x), atol=1e-6))
+    True
+    """
+
+    def __init__(self, members: Sequence[MLP]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("MLPBundle needs at least one member")
+        for m in members:
+            c = m.config
+            if len(c.hidden) != 1 or c.out_features != 1 or c.activation != "relu":
+                raise ValueError(
+                    "every member must be a ReLU MLP with one hidden layer and one output, "
+                    f"got hidden={c.hidden}, out_features={c.out_features}, "
+                    f"activation={c.activation!r}"
+                )
+        if len({m.config.in_features for m in members}) != 1:
+            raise ValueError("every member must have the same in_features")
+        hidden = [m.linears[0] for m in members]
+        out = [m.linears[1] for m in members]
+        with torch.no_grad():
+            self.W1 = nn.Parameter(torch.cat([h.weight for h in hidden]).clone())  # (U, d)
+            self.b1 = nn.Parameter(torch.cat([h.bias for h in hidden]).clone())  # (U,)
+            self.w2 = nn.Parameter(torch.cat([o.weight[0] for o in out]).clone())  # (U,)
+            self.b2 = nn.Parameter(torch.cat([o.bias for o in out]).clone())  # (K,)
+        widths = torch.tensor([h.out_features for h in hidden])
+        # member[u] is the member that hidden unit u belongs to
+        self.register_buffer("member", torch.repeat_interleave(torch.arange(len(members)), widths))
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """The hidden activations of all members' units.  Shapes: (N, d) -> (N, U)."""
+        return torch.relu(x @ self.W1.T + self.b1)  # (N, U)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        contributions = self.hidden(x) * self.w2  # (N, U)
+        out = contributions.new_zeros(x.shape[0], len(self.b2))  # (N, K)
+        return out.index_add(1, self.member, contributions) + self.b2  # (N, K)
+
+    @torch.no_grad()
+    def dead_units(self, x: torch.Tensor) -> torch.Tensor:
+        """Per member, how many hidden units output 0 on every row of ``x``.
+
+        Such a unit gets no gradient from any of these inputs (ReLU's slope is 0).
+        Shapes: x (N, d) -> (K,) int64.
+        """
+        dead = (self.hidden(x).amax(0) <= 0).long()  # (U,)
+        return dead.new_zeros(len(self.b2)).index_add(0, self.member, dead)  # (K,)
+
+
+def summed_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Sum over the K columns of each column's mean binary cross-entropy against ``y``.
+
+    Summing (not averaging) keeps every member's gradient equal to that of its own
+    loss, so a bundle of K networks trains like K separate runs.
+
+    Shapes
+    ------
+    logits : (N, K);  y : (N,) labels in {0, 1}.
+
+    Examples
+    --------
+    >>> round(summed_bce(torch.zeros(4, 3), torch.tensor([0, 1, 1, 0])).item(), 4)  # 3 ln 2
+    2.0794
+    """
+    if logits.ndim != 2 or y.shape != (logits.shape[0],):
+        raise ValueError(
+            f"expected logits (N, K) and y (N,), got {tuple(logits.shape)}, {tuple(y.shape)}"
+        )
+    targets = y.to(logits.dtype)[:, None].expand_as(logits)  # (N, K)
+    return nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction="sum") / len(y)
+
+
+@dataclass(frozen=True)
+class XorWidthSweep:
+    """Result of :func:`xor_width_sweep`: one row per width, one column per seed."""
+
+    widths: tuple[int, ...]
+    seeds: tuple[int, ...]
+    accuracy: np.ndarray  # (W, S) final training accuracy on the four XOR points
+    dead_units: np.ndarray  # (W, S) hidden units that output 0 on all four points
+
+    @property
+    def solved(self) -> np.ndarray:
+        """(W, S) bool: the run classifies all four points correctly."""
+        return self.accuracy == 1.0
+
+    @property
+    def successes(self) -> np.ndarray:
+        """(W,) number of seeds that solved XOR, per width."""
+        return self.solved.sum(axis=1)
+
+    @property
+    def success_rate(self) -> np.ndarray:
+        """(W,) fraction of seeds that solved XOR, per width."""
+        return self.solved.mean(axis=1)
+
+
+def xor_width_sweep(
+    widths: Sequence[int], seeds: Iterable[int], *, steps: int = 500, lr: float = 0.05
+) -> XorWidthSweep:
+    """Train a 2-``width``-1 ReLU MLP on XOR from every seed, for every width.
+
+    Each run is ``MLP(MLPConfig(in_features=2, hidden=[width], out_features=1),
+    seed=seed)`` trained by ``steps`` steps of full-batch Adam with learning rate
+    ``lr`` on the binary cross-entropy: the same runs as separate calls of
+    :func:`nnlib.train.fit`, computed together as one :class:`MLPBundle`.
+
+    Examples
+    --------
+    >>> sweep = xor_width_sweep([2, 8], range(3), steps=200)
+    >>> sweep.accuracy.shape, sweep.success_rate.shape
+    ((2, 3), (2,))
+    """
+    widths, seeds = tuple(int(w) for w in widths), tuple(int(s) for s in seeds)
+    if not widths or not seeds or min(widths) < 1:
+        raise ValueError(f"need widths >= 1 and at least one seed, got {widths} and {seeds}")
+    X, y = logic_gate("XOR")
+    members = [
+        MLP(MLPConfig(in_features=2, hidden=[w], out_features=1), seed=s)
+        for w in widths
+        for s in seeds
+    ]
+    bundle = MLPBundle(members)
+    optimizer = torch.optim.Adam(bundle.parameters(), lr=lr)
+    fit(
+        bundle, X, y, optimizer=optimizer, loss=summed_bce, steps=steps, eval_every=None,
+        eval_train=False, show_progress=False,
+    )  # fmt: skip
+    Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
+    with torch.no_grad():
+        correct = ((bundle(Xt) > 0).long() == yt[:, None]).double().mean(0)  # (W * S,)
+    shape = (len(widths), len(seeds))
+    return XorWidthSweep(
+        widths=widths,
+        seeds=seeds,
+        accuracy=correct.numpy().reshape(shape),
+        dead_units=bundle.dead_units(Xt).numpy().reshape(shape),
+    )
+
+
+def plot_success_vs_width(ax: Axes, sweep: XorWidthSweep, *, title: str = "") -> Axes:
+    """Fraction of seeds whose run solved XOR against the hidden width (log-2 axis).
+
+    Each point is labelled with its count, e.g. ``5/20``.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> sweep = XorWidthSweep((2, 4), (0, 1), np.array([[1.0, 0.5], [1.0, 1.0]]),
+    ...                       np.zeros((2, 2), dtype=int))
+    >>> ax = plot_success_vs_width(Figure().add_subplot(), sweep)
+    >>> [t.get_text() for t in ax.texts]
+    ['1/2', '2/2']
+    """
+    rate, n = sweep.success_rate, len(sweep.seeds)
+    ax.plot(sweep.widths, rate, marker="o", **series_style(0))
+    for w, r, k in zip(sweep.widths, rate, sweep.successes, strict=True):
+        ax.annotate(
+            f"{k}/{n}", (w, r), xytext=(0, 8), textcoords="offset points", ha="center",
+            fontsize="small",
+        )  # fmt: skip
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(sweep.widths), [str(w) for w in sweep.widths])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(-0.02, 1.12)  # headroom for the count above a point at 100%
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("hidden units (width)")
+    ax.set_ylabel(f"runs that solve XOR (of {n} seeds)")
+    ax.set_title(title or f"XOR solved after training, {n} seeds per width")
+    ax.grid(True, alpha=0.3)
+    return ax
