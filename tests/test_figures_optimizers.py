@@ -101,3 +101,38 @@ def test_train_digits_is_deterministic_and_learns():
     assert a.lr == [0.01] * per_epoch + [0.005] * per_epoch  # cosine over 2 epochs
     with pytest.raises(ValueError, match="batch_size"):
         train_digits("GD", lr=0.1, batch_size=0)
+
+
+def test_each_optimizer_has_its_own_line_style_and_marker():
+    from matplotlib.figure import Figure
+
+    from nnlib.figures.optimizers import LINESTYLES, MARKERS, plot_curves
+
+    assert set(LINESTYLES) == set(MARKERS) == set(OPTIMIZERS)
+    assert len(set(MARKERS.values())) == len(OPTIMIZERS)  # shape alone tells them apart
+    ax = plot_curves(Figure().add_subplot(), {n: [1.0, 0.5, 0.2] for n in OPTIMIZERS})
+    drawn = {(line.get_label(), line.get_linestyle(), line.get_marker()) for line in ax.lines}
+    assert len({(ls, m) for _, ls, m in drawn}) == len(OPTIMIZERS)
+    assert {(n, m) for n, _, m in drawn} == set(MARKERS.items())
+    # A long curve gets about ten markers, not one per point.
+    ax = plot_curves(Figure().add_subplot(), {"GD": np.ones(300)})
+    assert ax.lines[0].get_markevery() == (0, 30)
+
+
+def test_dodge_shifts_coinciding_paths_apart_on_the_page():
+    from matplotlib.figure import Figure
+
+    from nnlib.figures.optimizers import plot_trajectories
+
+    t = run_trajectory("saddle", "Adagrad", lr=0.3, steps=10)
+    fig = Figure(dpi=100)
+    ax = plot_trajectories(fig.add_subplot(), "saddle", {"Adagrad": t, "RMSprop": t},
+                           dodge={"Adagrad": -2.0})  # fmt: skip
+    fig.canvas.draw()
+    adagrad, rmsprop = (line for line in ax.lines if line.get_label() in ("Adagrad", "RMSprop"))
+    shift = adagrad.get_transform().transform(t.points) - rmsprop.get_transform().transform(
+        t.points
+    )
+    np.testing.assert_allclose(shift, -2.0 / 72 * 100, atol=1e-9)  # 2 points at 100 dpi
+    with pytest.raises(ValueError, match="dodge names paths"):
+        plot_trajectories(Figure().add_subplot(), "saddle", {"Adam": t}, dodge={"GD": 1.0})

@@ -21,6 +21,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 from nnlib.data import digits_split
 from nnlib.losses import accuracy, first_step_below
@@ -32,6 +33,8 @@ from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [
     "COLORS",
+    "LINESTYLES",
+    "MARKERS",
     "Surface",
     "SURFACES",
     "MOMENTUM_OPTIMIZERS",
@@ -57,8 +60,28 @@ COLORS: dict[str, str] = {
     "RMSprop": OKABE_ITO["reddish_purple"],
     "Adam": OKABE_ITO["vermillion"],
 }
-if set(COLORS) != set(OPTIMIZERS):
-    raise RuntimeError(f"COLORS must name every optimizer of nnlib.optim: {OPTIMIZERS}")
+#: One line style and marker per optimizer, so that no two of the seven share both
+#: (a reader who cannot tell the colours apart still can tell the lines apart).
+LINESTYLES: dict[str, str] = {
+    "GD": "-",
+    "Momentum": "--",
+    "Nesterov": "-.",
+    "Adagrad": ":",
+    "Adadelta": "-",
+    "RMSprop": "--",
+    "Adam": "-.",
+}
+MARKERS: dict[str, str] = {
+    "GD": "o",
+    "Momentum": "s",
+    "Nesterov": "D",
+    "Adagrad": "^",
+    "Adadelta": "v",
+    "RMSprop": "P",
+    "Adam": "X",
+}
+if not set(COLORS) == set(LINESTYLES) == set(MARKERS) == set(OPTIMIZERS):
+    raise RuntimeError(f"COLORS, LINESTYLES, MARKERS must name every optimizer: {OPTIMIZERS}")
 #: The optimizers that use the momentum control (Adam uses it as beta1).
 MOMENTUM_OPTIMIZERS: tuple[str, ...] = ("Momentum", "Nesterov", "Adam")
 #: A trajectory that leaves this box (or overflows) counts as diverged and stops.
@@ -279,17 +302,33 @@ def plot_surface(ax: Axes, surface: str, *, resolution: int = 120) -> Axes:
     return ax
 
 
-def _color(label: str, i: int) -> str:
-    # An optimizer's own colour from COLORS; any other label the i-th series colour.
-    return COLORS.get(label, SERIES_COLORS[i % len(SERIES_COLORS)])
+_SERIES_MARKERS = tuple(MARKERS.values())
+
+
+def _style(label: str, i: int) -> dict[str, str]:
+    # An optimizer's own colour, line style and marker; any other label the i-th of each.
+    return {
+        "color": COLORS.get(label, SERIES_COLORS[i % len(SERIES_COLORS)]),
+        "linestyle": LINESTYLES.get(label, SERIES_LINESTYLES[i % len(SERIES_LINESTYLES)]),
+        "marker": MARKERS.get(label, _SERIES_MARKERS[i % len(_SERIES_MARKERS)]),
+    }
 
 
 def plot_trajectories(
-    ax: Axes, surface: str, trajectories: Mapping[str, Trajectory], *, title: str = ""
+    ax: Axes,
+    surface: str,
+    trajectories: Mapping[str, Trajectory],
+    *,
+    title: str = "",
+    dodge: Mapping[str, float] | None = None,
 ) -> Axes:
     """A surface's contours with one optimizer path per entry of ``trajectories``.
 
-    Keys that name an optimizer get its colour in :data:`COLORS`.
+    Keys that name an optimizer get its colour, line style and marker (:data:`COLORS`,
+    :data:`LINESTYLES`, :data:`MARKERS`). Paths of different optimizers can coincide
+    (the adaptive methods all start along the diagonal): ``dodge`` maps labels to
+    shifts in points, by which those paths are moved on the page along the diagonal
+    ``(1, 1)``, so that coinciding paths lie side by side.
 
     Examples
     --------
@@ -297,12 +336,28 @@ def plot_trajectories(
     >>> ax = plot_trajectories(Figure().add_subplot(), "saddle", t, title="saddle")
     >>> len(ax.get_legend().get_texts())
     1
+    >>> t["Adam"] = run_trajectory("saddle", "Adam", lr=0.1, steps=20)
+    >>> ax = plot_trajectories(Figure().add_subplot(), "saddle", t, dodge={"Adam": 2.0})
+    >>> [line.get_transform() == ax.transData for line in ax.lines[-4:]]
+    [True, True, False, False]
     """
     plot_surface(ax, surface)
+    n, dodge = len(trajectories), dict(dodge or {})
+    if not set(dodge) <= set(trajectories):
+        raise ValueError(f"dodge names paths {sorted(set(dodge) - set(trajectories))} not drawn")
     for i, (label, t) in enumerate(trajectories.items()):
-        color = _color(label, i)
-        ax.plot(t.points[:, 0], t.points[:, 1], "-", color=color, lw=1.4, label=label, zorder=3)
-        ax.plot(t.points[:, 0], t.points[:, 1], ".", color=color, ms=2.5, zorder=3)
+        style = _style(label, i)
+        shift = float(dodge.get(label, 0.0))
+        transform = ax.transData
+        if shift:
+            transform = offset_copy(ax.transData, fig=ax.figure, x=shift, y=shift, units="points")
+        # Hollow markers spaced along each path at staggered distances (fractions of
+        # the axes diagonal) name the paths without hiding one another.
+        every = (0.02 + 0.2 * i / n, 0.2)
+        x, y = t.points[:, 0], t.points[:, 1]
+        ax.plot(x, y, lw=1.2, ms=5, mfc="white", mew=1.0, markevery=every, label=label,
+                zorder=3, transform=transform, **style)  # fmt: skip
+        ax.plot(x, y, ".", color=style["color"], ms=2.0, zorder=3, transform=transform)
     if trajectories:
         ax.legend(fontsize="x-small", loc="best")
     # An explicit y skips matplotlib's search for a title position at every draw.
@@ -335,8 +390,11 @@ def plot_curves(
     for i, (label, y) in enumerate(curves.items()):
         y = np.asarray(y, dtype=float)
         xs = np.arange(len(y)) if x is None else np.asarray(x)[: len(y)]
-        ls = SERIES_LINESTYLES[i % len(SERIES_LINESTYLES)]
-        ax.plot(xs, y, color=_color(label, i), ls=ls, lw=1.5, label=label)
+        # Short curves (per epoch) get a marker at every point; long ones about ten,
+        # staggered between the curves so that markers of equal x do not pile up.
+        every = max(1, len(y) // 10)
+        markevery = (i * every // max(len(curves), 1), every)
+        ax.plot(xs, y, lw=1.5, ms=4.5, markevery=markevery, label=label, **_style(label, i))
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
