@@ -11,12 +11,15 @@ from torch import nn  # noqa: E402
 
 from nnlib.data import make_moons  # noqa: E402
 from nnlib.figures.regularization import (  # noqa: E402
+    IRRELEVANT_SETTING,
     SETTING,
     interactive_regularization,
+    irrelevant_inputs_splits,
     moons_splits,
     near_zero_fraction,
     plot_learning_curves,
     plot_weight_histogram,
+    train_irrelevant_inputs,
     train_regularized,
     train_setting,
     weight_vector,
@@ -119,3 +122,32 @@ def test_l1_proximal_training_gives_exact_zeros_and_early_stopping_restores_best
     assert abs(restored.item() - min(hist.val["loss"])) < 1e-6
     with pytest.raises(ValueError):
         train_regularized(net, X, y, Xv, yv, epochs=0)
+
+
+def test_irrelevant_inputs_splits_append_label_free_noise_to_the_moons():
+    cfg = IRRELEVANT_SETTING
+    s = irrelevant_inputs_splits(seed=1)
+    X, y = s["train"]
+    assert X.shape == (cfg["n_train"], 2 + cfg["n_irrelevant"])
+    X_moons, y_moons = make_moons(cfg["n_train"], noise=cfg["noise"], seed=100)
+    np.testing.assert_array_equal(X[:, :2], X_moons)
+    np.testing.assert_array_equal(y, y_moons)
+    # The noise columns carry no label information: the class means agree (the standard
+    # error of a difference of means over 250 points per class is about 0.09).
+    Xv, yv = s["val"]
+    assert np.abs(Xv[yv == 1, 2:].mean(0) - Xv[yv == 0, 2:].mean(0)).max() < 0.4
+    assert not np.allclose(irrelevant_inputs_splits(seed=2)["train"][0], X)
+
+
+def test_l1_cuts_off_the_noise_inputs_and_eval_every_none_evaluates_once():
+    _, none = train_irrelevant_inputs("none", seed=0)
+    _, l1 = train_irrelevant_inputs("L1", 0.03, seed=0)
+    assert none["train"] == 1.0 and none["zero_irrelevant"] == 0.0
+    assert l1["zero_irrelevant"] > 0.5 and l1["input_ratio"] > 2 * none["input_ratio"]
+    assert l1["val"] > none["val"]
+    with pytest.raises(ValueError, match="penalty"):
+        train_irrelevant_inputs("L3", 0.1)
+    X, y = make_moons(30, seed=0)
+    net = DropoutMLP(in_features=2, hidden=[8], out_features=1, seed=0)
+    hist = train_regularized(net, X, y, X, y, epochs=20, eval_every=None)
+    assert len(hist) == 20 and len(hist.val["loss"]) == len(hist.train["loss"]) == 1

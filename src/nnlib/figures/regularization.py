@@ -6,6 +6,10 @@ One setting, used by the notebook, the exercises and the tests: 40 training poin
 noisy moons, a 2-32-32-1 ReLU MLP, 500 epochs of full-batch gradient descent with
 momentum (:func:`train_regularized`, on :func:`nnlib.train.fit`). Trained models are
 memoized, so the interactive figure and the notebook's experiments share their runs.
+
+A second setting, :data:`IRRELEVANT_SETTING`, adds 48 input features of pure noise
+to the two moons coordinates: there the L1 penalty's selection of inputs raises the
+validation accuracy by several points (:func:`train_irrelevant_inputs`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [
     "SETTING",
+    "IRRELEVANT_SETTING",
+    "irrelevant_inputs_splits",
+    "train_irrelevant_inputs",
     "NEAR_ZERO",
     "moons_splits",
     "make_model",
@@ -62,6 +69,22 @@ SETTING: dict = {
 #: A weight with ``|w|`` below this counts as (numerically) zero.
 NEAR_ZERO = 1e-3
 
+#: The second experiment: the two moons coordinates plus ``n_irrelevant`` features of
+#: standard normal noise, unrelated to the label; each seed draws new data and a new
+#: initialization. Evaluated only after the last epoch, to keep it cheap.
+IRRELEVANT_SETTING: dict = {
+    "n_train": 40,
+    "n_val": 500,
+    "n_test": 500,
+    "noise": 0.2,
+    "n_irrelevant": 48,
+    "hidden": (32, 32),
+    "epochs": 300,
+    "lr": 0.05,
+    "momentum": 0.9,
+    "seeds": (0, 1, 2),
+}
+
 
 def moons_splits(seed: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Independent train, validation and test samples of noisy moons.
@@ -81,6 +104,76 @@ def moons_splits(seed: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         name: make_moons(SETTING[f"n_{name}"], noise=noise, seed=seed + i)
         for i, name in enumerate(["train", "val", "test"])
     }
+
+
+def irrelevant_inputs_splits(seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Train, validation and test samples of :data:`IRRELEVANT_SETTING`: columns 0 and 1
+    are noisy moons, the other ``n_irrelevant`` columns are noise independent of the label.
+
+    Shapes
+    ------
+    "train": X (40, 50), y (40,);  "val" and "test": X (500, 50), y (500,).
+
+    Examples
+    --------
+    >>> s = irrelevant_inputs_splits()
+    >>> s["train"][0].shape, s["val"][0].shape
+    ((40, 50), (500, 50))
+    """
+    cfg = IRRELEVANT_SETTING
+    splits = {}
+    for i, name in enumerate(["train", "val", "test"]):
+        n = cfg[f"n_{name}"]
+        X, y = make_moons(n, noise=cfg["noise"], seed=100 * seed + i)
+        rng = np.random.default_rng(10_000 + 100 * seed + i)
+        Z = rng.standard_normal((n, cfg["n_irrelevant"])).astype(X.dtype)  # (n, n_irrelevant)
+        splits[name] = (np.concatenate([X, Z], axis=1), y)  # X: (n, 2 + n_irrelevant)
+    return splits
+
+
+def train_irrelevant_inputs(
+    penalty: str = "none", strength: float = 0.0, seed: int = 0
+) -> tuple[DropoutMLP, dict[str, float]]:
+    """Train a 50-32-32-1 MLP of :data:`IRRELEVANT_SETTING` with no penalty, L2 or L1.
+
+    Returns the model and its accuracies on the three splits (``"train"``, ``"val"``,
+    ``"test"``), plus two measures of how much the first layer listens to each input:
+    ``"zero_irrelevant"``, the fraction of first-layer weights from the noise inputs
+    that are exactly zero, and ``"input_ratio"``, the total ``|w|`` leaving a moons
+    input divided by that leaving a noise input (averaged over the inputs of each kind).
+
+    Examples
+    --------
+    >>> _, scores = train_irrelevant_inputs("L1", 0.03, seed=0)
+    >>> scores["zero_irrelevant"] > 0.5 and scores["input_ratio"] > 2
+    True
+    """
+    if penalty not in {"none", "L2", "L1"}:
+        raise ValueError(f"penalty must be 'none', 'L2' or 'L1', got {penalty!r}")
+    cfg = IRRELEVANT_SETTING
+    splits = irrelevant_inputs_splits(seed)
+    X, y = splits["train"]
+    model = DropoutMLP(in_features=X.shape[1], hidden=cfg["hidden"], out_features=1, seed=seed)
+    train_regularized(
+        model,
+        X,
+        y,
+        *splits["val"],
+        epochs=cfg["epochs"],
+        lr=cfg["lr"],
+        momentum=cfg["momentum"],
+        l2=strength if penalty == "L2" else 0.0,
+        l1=strength if penalty == "L1" else 0.0,
+        eval_every=None,
+    )
+    scores = {
+        name: float(np.mean(predict_classes(model, A) == b)) for name, (A, b) in splits.items()
+    }
+    W1 = model.linears[0].weight.detach().numpy()  # (hidden[0], 2 + n_irrelevant)
+    out_weight = np.abs(W1).sum(axis=0)  # (2 + n_irrelevant,): total |w| leaving each input
+    scores["zero_irrelevant"] = float(np.mean(W1[:, 2:] == 0))
+    scores["input_ratio"] = float(out_weight[:2].mean() / out_weight[2:].mean())
+    return model, scores
 
 
 def make_model(dropout: float = 0.0, seed: int = 0) -> DropoutMLP:
@@ -107,14 +200,16 @@ def train_regularized(
     l2: float = 0.0,
     l1: float = 0.0,
     early_stopping: EarlyStopping | None = None,
+    eval_every: int | None = 1,
 ) -> History:
     """Full-batch gradient descent with momentum, with an L2 and/or an L1 penalty on the weights.
 
     With the whole (small) training set in every step, an epoch is one step. The
     L2 term ``l2 * sum w**2`` is added to the loss; the L1 term is handled by the
     proximal step (:class:`nnlib.regularization.L1Proximal`). Biases are never
-    penalized. Both sets are evaluated after every step, in evaluation mode
-    (dropout off); the recorded losses are data losses, without the penalty.
+    penalized. Both sets are evaluated after every step (``eval_every=1``; ``None``
+    evaluates only after the last, which is cheaper), in evaluation mode (dropout
+    off); the recorded losses are data losses, without the penalty.
 
     Shapes
     ------
@@ -140,7 +235,7 @@ def train_regularized(
         epochs=epochs,
         val=(X_val, y_val),
         metrics={"accuracy": accuracy},
-        eval_every=1,
+        eval_every=eval_every,
         penalty=(lambda: l2 * l2_penalty(weights)) if l2 > 0 else None,
         callbacks=callbacks,
         show_progress=False,
@@ -324,13 +419,13 @@ def draw_regularization(fig: Figure, *, penalty: str, strength: float, dropout: 
 def interactive_regularization() -> InteractiveFigure:
     """Penalty, its strength and the dropout rate against boundary, weights and loss curves.
 
-    Live: any strength in [0, 0.03] and dropout in [0, 0.6]. Website: strengths
-    0, 0.003, 0.01, 0.03 and dropout 0 and 0.5 for each penalty (16 frames).
+    Live: any strength in [0, 0.1] and dropout in [0, 0.6]. Website: strengths
+    0, 0.003, 0.01, 0.03, 0.1 and dropout 0 and 0.5 for each penalty (20 frames).
 
     Examples
     --------
     >>> interactive_regularization().frame_count
-    16
+    20
     """
     return InteractiveFigure(
         draw_regularization,
@@ -339,10 +434,10 @@ def interactive_regularization() -> InteractiveFigure:
             Slider(
                 "strength",
                 0.0,
-                0.03,
+                0.1,
                 0.001,
                 default=0.0,
-                static_values=(0.0, 0.003, 0.01, 0.03),
+                static_values=(0.0, 0.003, 0.01, 0.03, 0.1),
                 label="strength λ",
             ),
             Slider("dropout", 0.0, 0.6, 0.05, default=0.0, static_values=(0.0, 0.5)),
