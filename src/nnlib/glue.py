@@ -19,16 +19,6 @@ from typing import Any
 __all__ = ["glue"]
 
 
-class _Text:
-    """Text whose plain representation is itself, so the page shows it without quotes."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
 def glue(name: str, value: Any, fmt: str = "") -> str:
     """Glue ``format(value, fmt)`` as ``name`` for the page's prose; return that text.
 
@@ -46,5 +36,8 @@ def glue(name: str, value: Any, fmt: str = "") -> str:
     except ImportError:  # no myst-nb (e.g. Colab): nothing reads glued values there
         return text
     if get_ipython() is not None:  # only a kernel records display data for the page
-        myst_glue(name, _Text(text), display=False)
+        # Glued as a str: myst-nb reads the value back with ast.literal_eval, which
+        # turns the quoted repr into exactly this text (unquoted "2,436,193" would
+        # come back as a tuple).
+        myst_glue(name, text, display=False)
     return text
