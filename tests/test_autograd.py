@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 import torch
 
-from nnlib.autograd import Tensor, binary_cross_entropy_with_logits, topological_order
+from nnlib.autograd import (
+    Tensor,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    topological_order,
+)
 from nnlib.autograd_mlp import EngineMLP, Linear, train_gd
 from nnlib.data import make_moons
 from nnlib.gradcheck import (
@@ -40,6 +45,8 @@ CASES = {
         [(6,)],
     ),  # fmt: skip
     "reuse": (lambda a: a * a.tanh() + a.exp() * a, [(3,)]),
+    "log_softmax": (lambda a: a.log_softmax(dim=1) * a, [(3, 5)]),
+    "log_softmax_dim0": (lambda a: a.log_softmax(dim=0), [(4, 2)]),
 }
 
 
@@ -66,7 +73,9 @@ def test_values_and_gradients_equal_torch(case):
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", ["add", "mul", "div", "matmul", "sum_dim", "reuse", "relu"])
+@pytest.mark.parametrize(
+    "case", ["add", "mul", "div", "matmul", "sum_dim", "reuse", "relu", "log_softmax"]
+)
 def test_gradients_equal_finite_differences(case):
     fn, shapes = CASES[case]
     arrays, xs, _, _, _, v = _engine_and_torch(fn, shapes, seed=1)
@@ -239,3 +248,25 @@ def test_numerical_gradient_is_second_order_accurate():
         for e in (1e-2, 1e-3)
     ]
     assert errors[1] < errors[0] / 50  # error ~ eps^2: 10x smaller eps, ~100x smaller error
+
+
+def test_cross_entropy_equals_torch_and_its_gradient_is_p_minus_y():
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((7, 4)) * 3.0
+    z[0] = [900.0, 0.0, -900.0, 1.0]  # large logits must not overflow
+    y = rng.integers(0, 4, size=7)
+    zt = Tensor(z, requires_grad=True)
+    loss = cross_entropy(zt, y)
+    loss.backward()
+    t = torch.tensor(z, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(t, torch.from_numpy(y))
+    ref.backward()
+    assert np.isfinite(loss.item()) and abs(loss.item() - ref.item()) < 1e-12
+    np.testing.assert_allclose(zt.grad, t.grad.numpy(), rtol=0, atol=1e-15)
+    P = torch.softmax(torch.from_numpy(z), dim=1).numpy()
+    np.testing.assert_allclose(zt.grad, (P - np.eye(4)[y]) / 7, rtol=0, atol=1e-15)
+    assert abs(cross_entropy(Tensor(np.zeros((3, 10))), [0, 5, 9]).item() - np.log(10)) < 1e-15
+    with pytest.raises(ValueError, match="integers"):
+        cross_entropy(Tensor(z), y + 4)
+    with pytest.raises(ValueError, match=r"\(N, K\)"):
+        cross_entropy(Tensor(z[:, 0]), y)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Tensor", "topological_order", "binary_cross_entropy_with_logits"]
+__all__ = ["Tensor", "topological_order", "binary_cross_entropy_with_logits", "cross_entropy"]
 
 VJP = Callable[[np.ndarray], Sequence[np.ndarray]]
 
@@ -235,6 +235,31 @@ class Tensor:
         s = 0.5 * (1.0 + np.tanh(0.5 * a))
         return Tensor._node(np.logaddexp(0.0, a), (self,), "softplus", lambda g: (g * s,))
 
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        """The log-probabilities ``z - log(sum_k e^{z_k})`` of a softmax along ``dim``.
+
+        One node rather than ``exp``, ``sum`` and ``log``: subtracting the maximum
+        first keeps every exponential below 1, so large logits cannot overflow.
+
+        Shapes
+        ------
+        Any shape; the softmax runs along ``dim`` and the output has the input's shape.
+
+        Examples
+        --------
+        >>> z = Tensor([[0.0, 0.0], [1000.0, 0.0]])
+        >>> np.round(np.exp(z.log_softmax(dim=1).data), 4).tolist()
+        [[0.5, 0.5], [1.0, 0.0]]
+        """
+        z = self.data
+        shifted = z - z.max(axis=dim, keepdims=True)  # softmax ignores a common shift
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        p = np.exp(y)  # the softmax itself
+        # d y_j / d z_k = [j = k] - p_k, so (J^T g)_k = g_k - p_k * sum_j g_j.
+        return Tensor._node(
+            y, (self,), "log_softmax", lambda g: (g - p * g.sum(axis=dim, keepdims=True),)
+        )
+
     # -- the backward pass ----------------------------------------------------------
     def vjp(self, grad) -> tuple[np.ndarray, ...]:
         """What this operation passes back: ``J^T grad`` for each parent, unbroadcast.
@@ -362,3 +387,29 @@ def binary_cross_entropy_with_logits(logits: Tensor, y) -> Tensor:
             f"expected logits (N,) or (N, 1) and y (N,), got {logits.shape}, {y.shape}"
         )
     return (logits.softplus() - logits * y).mean()
+
+
+def cross_entropy(logits: Tensor, y) -> Tensor:
+    """Mean cross-entropy ``-log softmax(z_i)[y_i]`` of integer labels given logits.
+
+    The negative log-likelihood of the labels under the softmax's class
+    probabilities; its gradient with respect to the logits is ``(P - Y) / N``
+    (softmax minus one-hot labels). Same value as ``torch.nn.functional.cross_entropy``.
+
+    Shapes
+    ------
+    logits : (N, K);  y : (N,) integers in ``0 .. K-1``;  returns a scalar.
+
+    Examples
+    --------
+    >>> round(cross_entropy(Tensor(np.zeros((2, 10))), [3, 7]).item(), 4)  # ln 10
+    2.3026
+    """
+    y = np.asarray(y)
+    if logits.ndim != 2 or y.shape != (logits.shape[0],):
+        raise ValueError(f"expected logits (N, K) and y (N,), got {logits.shape}, {y.shape}")
+    N, K = logits.shape
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= K:
+        raise ValueError(f"labels must be integers in 0..{K - 1}")
+    Y = np.eye(K)[y]  # (N, K) one-hot: picks the log-probability of each true class
+    return -(logits.log_softmax(dim=1) * Y).sum() / N
