@@ -27,6 +27,7 @@ SHOTS = ROOT / "_build" / "screenshots"
 #: Pages a reader must be able to use; each chapter adds its pages here.
 PAGES = {
     "intro": "book/intro.html",
+    "setup": "notebooks/00_setup.html",
     "ch01": "notebooks/01_perceptron.html",
     "ch01-exercises": "notebooks/01_perceptron_exercises.html",
     "ch02": "notebooks/02_backprop.html",
@@ -40,7 +41,7 @@ PAGES = {
     "instructors": "book/instructors.html",
 }
 #: Pages that must carry at least this many interactive figures.
-FIGURES = {"ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1, "ch05": 2}
+FIGURES = {"setup": 1, "ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1, "ch05": 2}
 
 pytestmark = pytest.mark.browser
 
