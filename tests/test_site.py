@@ -11,8 +11,10 @@ formula is typeset. Screenshots go to ``_build/screenshots/`` to be looked at.
 from __future__ import annotations
 
 import functools
+import html.parser
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -87,7 +89,7 @@ def browser():
 def _open(browser, server: str, path: str):
     """Open a page with the network cut off; return it and the failures seen."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    seen: dict[str, list[str]] = {"failed": [], "external": [], "errors": []}
+    seen: dict[str, list[str]] = {"failed": [], "external": [], "errors": [], "console": []}
 
     def route(r):
         if urlparse(r.request.url).hostname in {"127.0.0.1", "localhost"}:
@@ -112,6 +114,7 @@ def _open(browser, server: str, path: str):
         ),
     )
     page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and seen["console"].append(msg.text))
     page.goto(f"{server}/{path}", wait_until="load")
     return page, seen
 
@@ -123,6 +126,8 @@ def test_page_loads_completely(browser, server, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
     assert seen["failed"] == [], f"local requests failed on {name}: {seen['failed']}"
     assert seen["errors"] == [], f"script errors on {name}: {seen['errors']}"
+    # A fresh visit (new browser context, empty storage) logs no error to the console.
+    assert seen["console"] == [], f"console errors on {name}: {seen['console']}"
     broken = page.evaluate(
         "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
         ".map(i => i.src.slice(0, 80))"
@@ -171,6 +176,49 @@ def test_static_figures_respond(browser, server, name):
         fig.screenshot(path=str(SHOTS / f"{name}-figure{i}.png"))
     assert seen["errors"] == [], f"script errors on {name}: {seen['errors']}"
     page.close()
+
+
+class ImageAlts(html.parser.HTMLParser):
+    """Collects the ``alt`` text of every ``<img>`` of a page (None where it is missing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alts: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "img":
+            self.alts.append(dict(attrs).get("alt"))
+
+
+#: An alt text that names a file, or says nothing about the picture.
+MEANINGLESS_ALT = re.compile(
+    r"(^\s*$)|(\.(png|jpe?g|svg|gif|webp)\b)|(_images/)|(^[0-9a-f]{16,}$)|(^interactive figure$)",
+    re.IGNORECASE,
+)
+
+
+def _meaningless_alts(page: str) -> list[str | None]:
+    parser = ImageAlts()
+    parser.feed(page)
+    return [a for a in parser.alts if a is None or MEANINGLESS_ALT.search(a)]
+
+
+def test_alt_text_check_rejects_file_names_and_empty_alts():
+    page = (
+        '<img alt="../_images/0a1b2c.png" src="x"><img alt="" src="y"><img src="z">'
+        '<img alt="interactive figure"><img alt="Loss against the step: Adam falls first.">'
+    )
+    assert _meaningless_alts(page) == ["../_images/0a1b2c.png", "", None, "interactive figure"]
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_figure_has_meaningful_alt_text(name):
+    """A screen reader reads a figure's alt text: its caption or a description, never a file."""
+    path = HTML / PAGES[name]
+    if not path.exists():
+        pytest.fail(f"{path} is missing: build the book first (make book)")
+    bad = _meaningless_alts(path.read_text())
+    assert bad == [], f"{name}: images without meaningful alt text: {bad[:5]}"
 
 
 NOTEBOOK_PAGES = [name for name, path in PAGES.items() if path.startswith("notebooks/")]
