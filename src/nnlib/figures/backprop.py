@@ -87,13 +87,15 @@ def two_path_graph() -> tuple[Tensor, Positions]:
 
 
 def neuron_graph() -> tuple[Tensor, Positions]:
-    """One sigmoid neuron and its squared error: ``L = (sigmoid(w x + b) - y)^2``.
+    """One sigmoid neuron and its squared error: ``loss = (sigmoid(w x + b) - y)^2``.
+
+    The loss node is named ``ℓ``, the book's per-example loss.
 
     Examples
     --------
-    >>> L, pos = neuron_graph()
-    >>> round(L.item(), 4), len(pos)
-    (0.1101, 9)
+    >>> loss, pos = neuron_graph()
+    >>> round(loss.item(), 4), len(pos), loss.name == "\u2113"
+    (0.1101, 9, True)
     """
     x, w = _leaf(1.5, "x"), _leaf(0.8, "w")
     b, y = _leaf(-0.5, "b"), _leaf(1.0, "y")
@@ -101,12 +103,12 @@ def neuron_graph() -> tuple[Tensor, Positions]:
     u = _named(z + b, "u")
     s = _named(u.sigmoid(), "s")
     e = _named(s - y, "e")
-    L = _named(e**2, "L")
+    loss = _named(e**2, "\u2113")  # the per-example loss, ell
     pos = {
         "w": (0, 0.6), "x": (0, -0.6), "z": (1, 0.3), "b": (1, -0.9), "u": (2, 0),
-        "s": (3, 0.3), "y": (3, -0.9), "e": (4, 0), "L": (5, 0),
+        "s": (3, 0.3), "y": (3, -0.9), "e": (4, 0), "\u2113": (5, 0),
     }  # fmt: skip
-    return L, pos
+    return loss, pos
 
 
 #: The graphs of the step-through figure, by the name its control shows.
