@@ -141,16 +141,17 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum and Nesterov momentum.
 
-    With momentum ``mu`` and dampening ``tau`` PyTorch keeps a buffer ``b``:
+    With momentum ``beta`` (the argument ``momentum``) and dampening ``tau`` PyTorch
+    keeps a buffer ``b``:
 
     .. math::
 
-        b_1 = g_1, \\qquad b_t = \\mu\\, b_{t-1} + (1 - \\tau)\\, g_t,
+        b_1 = g_1, \\qquad b_t = \\beta\\, b_{t-1} + (1 - \\tau)\\, g_t,
 
     then steps ``p -= lr * b_t``, or with ``nesterov=True``
-    ``p -= lr * (g_t + mu * b_t)``. Note the first buffer is the raw gradient, not
+    ``p -= lr * (g_t + beta * b_t)``. Note the first buffer is the raw gradient, not
     ``(1 - tau) g_1``, and the learning rate multiplies the buffer instead of
-    entering it (Polyak's ``v = mu v + lr g`` is the same when ``lr`` is constant).
+    entering it (Polyak's ``v = beta v + lr g`` is the same when ``lr`` is constant).
 
     Shapes
     ------
@@ -307,12 +308,13 @@ class RMSprop(Optimizer):
 
     .. math::
 
-        s_t = \\alpha s_{t-1} + (1-\\alpha) g_t^2, \\qquad
+        s_t = \\rho\\, s_{t-1} + (1-\\rho)\\, g_t^2, \\qquad
         p \\leftarrow p - \\mathrm{lr}\\, \\frac{g_t}{\\sqrt{s_t} + \\epsilon}.
 
-    PyTorch adds ``eps`` *outside* the root. With ``centered=True`` the mean
-    gradient ``m_t`` is also tracked and ``s_t - m_t^2`` (a variance) replaces
-    ``s_t``; with ``momentum > 0`` the ratio feeds a buffer
+    The decay rate ``rho`` is PyTorch's argument ``alpha``, kept under that name so
+    that the two classes take the same arguments. PyTorch adds ``eps`` *outside* the
+    root. With ``centered=True`` the mean gradient ``m_t`` is also tracked and
+    ``s_t - m_t^2`` (a variance) replaces ``s_t``; with ``momentum > 0`` the ratio feeds a buffer
     ``b_t = momentum * b_{t-1} + g_t / (sqrt(s_t) + eps)`` and ``p -= lr * b_t``.
 
     Shapes
@@ -324,7 +326,7 @@ class RMSprop(Optimizer):
     >>> p = torch.tensor([5.0], requires_grad=True)
     >>> opt = RMSprop([p], lr=0.01, alpha=0.99)
     >>> (p**2).sum().backward()
-    >>> opt.step()  # g / sqrt(0.01 g^2) = 10: the first step is lr / sqrt(1 - alpha)
+    >>> opt.step()  # g / sqrt(0.01 g^2) = 10: the first step is lr / sqrt(1 - rho)
     >>> round(5.0 - p.item(), 6)
     0.1
     """

@@ -115,8 +115,9 @@ class Surface:
     f_min: float
 
 
-#: Curvatures of the quadratic ``(mu x^2 + L y^2) / 2``: condition number L / mu = 10.
-QUADRATIC_MU, QUADRATIC_L = 1.0, 10.0
+#: Curvatures of the quadratic ``(lambda_min x^2 + lambda_max y^2) / 2``: condition number
+#: kappa = lambda_max / lambda_min = 10.
+QUADRATIC_LAMBDA_MIN, QUADRATIC_LAMBDA_MAX = 1.0, 10.0
 #: Rosenbrock's ``(1 - x)^2 + b (y - x^2)^2`` with a gentler valley than the classic b = 100.
 ROSENBROCK_B = 10.0
 
@@ -124,8 +125,8 @@ SURFACES: dict[str, Surface] = {
     "quadratic": Surface(
         "quadratic",
         r"$\frac{1}{2}(x^2 + 10 y^2)$",
-        lambda x, y: 0.5 * (QUADRATIC_MU * x**2 + QUADRATIC_L * y**2),
-        lambda x, y: (QUADRATIC_MU * x, QUADRATIC_L * y),
+        lambda x, y: 0.5 * (QUADRATIC_LAMBDA_MIN * x**2 + QUADRATIC_LAMBDA_MAX * y**2),
+        lambda x, y: (QUADRATIC_LAMBDA_MIN * x, QUADRATIC_LAMBDA_MAX * y),
         (-2.0, 1.0),
         (-2.5, 2.5),
         (-1.5, 1.5),
@@ -231,7 +232,7 @@ def run_trajectory(
     >>> t = run_trajectory("quadratic", "GD", lr=0.1, steps=50)
     >>> t.steps, t.diverged, bool(t.losses[-1] < 1e-3)
     (50, False, True)
-    >>> run_trajectory("quadratic", "GD", lr=0.3, steps=50).diverged  # lr > 2 / L = 0.2
+    >>> run_trajectory("quadratic", "GD", lr=0.3, steps=50).diverged  # lr > 2 / lambda_max = 0.2
     True
     """
     if not lr > 0 or steps < 1:
@@ -432,7 +433,7 @@ def draw_optimizer_surface(
     ax.get_legend().remove()
 
 
-#: Learning rates drawn in advance for the website; 2 / L = 0.2 on the quadratic.
+#: Learning rates drawn in advance for the website; 2 / lambda_max = 0.2 on the quadratic.
 STATIC_LRS: tuple[float, ...] = (0.003, 0.01, 0.03, 0.15, 0.3)
 
 
