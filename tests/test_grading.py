@@ -30,49 +30,58 @@ NOTEBOOK = "01_perceptron_exercises.ipynb"
 CELL_TIMEOUT = 4  # seconds; short so the infinite loops cost little test time
 
 TEST_CELLS = {  # grade_id -> points of every autograded test cell
-    "ex1_test_gates": 1,
-    "ex1_test_boundary": 1,
+    "ex1_test_scores": 1,
+    "ex1_test_ties": 1,
     "ex2_test_one_epoch": 1,
     "ex2_test_converges": 1,
-    "ex3_test_xor": 2,
+    "ex3_test_parity": 2,
     "ex4_test_search": 1,
     "ex5_test_params": 1,
-    "ex5_test_memory": 1,
+    "ex5_test_field": 1,
 }
 AUTO_MAX = sum(TEST_CELLS.values())
 WRITTEN = "ex6_written"
 
 # Solution cells replaced by broken code, and the test cells each student must fail.
 WRONG_PREDICT = """
-def perceptron_predict(X, w, b):
-    return (np.asarray(X) @ np.asarray(w) + b >= 0).astype(int)  # wrong at z = 0
+def multiclass_predict(X, W, b):
+    scores = np.asarray(X) @ np.asarray(W).T + b
+    return scores.shape[1] - 1 - np.argmax(scores[:, ::-1], axis=1)  # ties: the largest index
 """
-FC_NO_BIAS = """
-def fc_num_params(n_in, n_out, bias=True):
-    return n_in * n_out  # forgets the biases
+WRONG_COUNT = """
+def count_perceptron_functions(X, values):
+    return len(values) ** (np.shape(X)[1] + 1)  # counts perceptrons, not functions
+"""
+PATCHES_WRONG = """
+def local_params(height, width, k, bias=True):
+    return (height - k + 1) * (width - k + 1) * k * k  # forgets the biases
 
 
-def fc_memory_bytes(n_in, n_out, bytes_per_param=4, bias=True):
-    return fc_num_params(n_in, n_out) * bytes_per_param
+def receptive_field(k, depth):
+    return k * depth  # the patches of neighbouring units overlap
 """
 STUDENTS = {
     "correct": ({}, set()),
-    # Incorrect: partial credit cell by cell (ex4's search uses the wrong predict).
+    # Incorrect: partial credit cell by cell.
     "incorrect": (
-        {"ex1_predict": WRONG_PREDICT, "ex5_fc": FC_NO_BIAS},
-        {"ex1_test_boundary", "ex4_test_search", "ex5_test_params", "ex5_test_memory"},
+        {"ex1_predict": WRONG_PREDICT, "ex4_search": WRONG_COUNT, "ex5_patches": PATCHES_WRONG},
+        {"ex1_test_ties", "ex4_test_search", "ex5_test_params", "ex5_test_field"},
     ),
     "raises": (
-        {"ex2_epoch": "def perceptron_epoch(X, y, w, b, lr=1.0):\n    raise ValueError('todo')"},
+        {"ex2_epoch": "def multiclass_epoch(X, y, W, b, lr=1.0):\n    raise ValueError('todo')"},
         {"ex2_test_one_epoch", "ex2_test_converges"},
     ),
     "loops": (
         {
-            "ex5_fc": FC_NO_BIAS.replace(
-                "return n_in * n_out  # forgets the biases", "while True:\n        pass"
+            "ex5_patches": PATCHES_WRONG.replace(
+                "return (height - k + 1) * (width - k + 1) * k * k  # forgets the biases",
+                "while True:\n        pass",
+            ).replace(
+                "return k * depth  # the patches of neighbouring units overlap",
+                "while True:\n        pass",
             )
         },
-        {"ex5_test_params", "ex5_test_memory"},
+        {"ex5_test_params", "ex5_test_field"},
     ),
     # A loop that swallows the interrupt sent at the timeout: the kernel must be replaced.
     "deaf_loop": (
@@ -81,7 +90,7 @@ STUDENTS = {
 import time
 
 
-def best_perceptron_accuracy(X, y, values):
+def count_perceptron_functions(X, values):
     while True:
         try:
             time.sleep(0.05)
@@ -92,29 +101,29 @@ def best_perceptron_accuracy(X, y, values):
         {"ex4_test_search"},
     ),
     # The kernel dies in a solution cell: only the exercise that needs it is lost.
-    "crash": ({"ex3_xor_weights": "import os\n\nos._exit(1)"}, {"ex3_test_xor"}),
-    # A segfault inside a function that two exercises' tests call.
+    "crash": ({"ex3_parity_weights": "import os\n\nos._exit(1)"}, {"ex3_test_parity"}),
+    # A segfault inside a function that two test cells call; the later exercises still count.
     "segfault": (
         {
             "ex1_predict": """
 import ctypes
 
 
-def perceptron_predict(X, w, b):
+def multiclass_predict(X, W, b):
     ctypes.string_at(0)  # reads address 0: SIGSEGV
 """
         },
-        {"ex1_test_gates", "ex1_test_boundary", "ex4_test_search"},
+        {"ex1_test_scores", "ex1_test_ties"},
     ),
     # Locked test cells edited to pass, or deleted: they are restored before grading.
     "edits_tests": (
         {
-            "ex5_fc": FC_NO_BIAS,
+            "ex5_patches": PATCHES_WRONG,
             "ex5_test_params": "pass",
-            "ex5_test_memory": None,  # deleted
-            "ex1_test_gates": "assert False",  # correct code, vandalised test
+            "ex5_test_field": None,  # deleted
+            "ex1_test_scores": "assert False",  # correct code, vandalised test
         },
-        {"ex5_test_params", "ex5_test_memory"},
+        {"ex5_test_params", "ex5_test_field"},
     ),
     # Correct answers that write warnings to stderr, as PyTorch or tqdm do.
     "warns": (
@@ -124,10 +133,10 @@ import sys
 import warnings
 
 
-def perceptron_predict(X, w, b):
+def multiclass_predict(X, W, b):
     warnings.warn("a harmless warning", UserWarning, stacklevel=1)
     sys.stderr.write("progress 100%\\n")
-    return (np.asarray(X) @ np.asarray(w) + b > 0).astype(int)
+    return np.argmax(np.asarray(X) @ np.asarray(W).T + b, axis=1)
 """
         },
         set(),
@@ -149,7 +158,9 @@ def _submission(release_nb, source_nb, overrides: dict[str, str | None]):
         if gid and cell.metadata["nbgrader"].get("solution"):
             cell.source = answers[gid]
             if cell.cell_type == "markdown":
-                cell.source = "XOR is not linearly separable; the hidden layer remaps the inputs."
+                cell.source = (
+                    "Fixing x3 = 0 leaves XOR; the hidden layer counts the inputs that are on."
+                )
         if gid in overrides:
             if overrides[gid] is None:
                 continue
@@ -200,7 +211,7 @@ def test_student_version_has_no_solutions_or_hidden_tests(course: Path) -> None:
     source_nb = nbformat.read(course / "source" / "ch01" / NOTEBOOK, as_version=4)
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "Model answer"):
         assert marker not in text
-    for code in ("(z > 0).astype(np.int64)", "b1 = np.array([-0.5, 1.5])", "X_big, w_big"):
+    for code in ("np.argmax(scores, axis=1)", "b1 = np.array([-0.5, -1.5, -2.5])", "X_big, W_big"):
         assert code in json.dumps(source_nb.dict())  # so the check below can fail
         assert code not in text
     answers = [
