@@ -8,9 +8,13 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from nnlib.data import logic_gate  # noqa: E402
+from nnlib.data import DATASETS, logic_gate  # noqa: E402
+from nnlib.figures import perceptron as figures  # noqa: E402
 from nnlib.figures.perceptron import (  # noqa: E402
+    PLAYGROUND_DEPTHS,
+    PLAYGROUND_WIDTHS,
     MLPBundle,
+    SideBySide,
     XorWidthSweep,
     interactive_perceptron,
     interactive_playground,
@@ -19,6 +23,7 @@ from nnlib.figures.perceptron import (  # noqa: E402
     plot_perceptron,
     plot_success_vs_width,
     summed_bce,
+    summed_mse,
     train_playground,
     xor_width_sweep,
 )
@@ -198,3 +203,44 @@ def test_sweep_summary_and_plot():
     assert ax.get_ylim()[1] > 1.0  # room for the label above a point at 100%
     with pytest.raises(ValueError, match="widths"):
         xor_width_sweep([], range(3))
+
+
+def test_side_by_side_trained_by_fit_equals_separate_runs():
+    """Members of different depths trained together end where their own runs end."""
+    X, y = DATASETS["moons"](seed=0)
+    hidden = ([4], [4, 4], [8, 3, 2])
+    members = [MLP(MLPConfig(in_features=2, hidden=h, out_features=1), seed=0) for h in hidden]
+    together = SideBySide(members)
+    opt = torch.optim.Adam(together.parameters(), lr=0.03)
+    fit(together, X, y, optimizer=opt, loss=summed_bce, steps=40, eval_every=None)
+    for h, member in zip(hidden, members, strict=True):
+        alone = MLP(MLPConfig(in_features=2, hidden=h, out_features=1), seed=0)
+        opt = torch.optim.Adam(alone.parameters(), lr=0.03)
+        fit(alone, X, y, optimizer=opt, steps=40, eval_every=None)
+        for p, q in zip(member.parameters(), alone.parameters(), strict=True):
+            torch.testing.assert_close(p.detach(), q.detach(), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="at least one"):
+        SideBySide([])
+
+
+def test_summed_mse_is_the_sum_of_per_column_losses():
+    out = torch.randn(6, 3, generator=torch.Generator().manual_seed(2))
+    y = torch.randn(6, 1, generator=torch.Generator().manual_seed(3))
+    expected = sum(torch.nn.functional.mse_loss(out[:, k : k + 1], y) for k in range(3))
+    torch.testing.assert_close(summed_mse(out, y), expected)
+    torch.testing.assert_close(summed_mse(out, y[:, 0]), expected)
+    with pytest.raises(ValueError, match="outputs"):
+        summed_mse(out, y[:4])
+
+
+def test_playground_trains_the_website_grid_of_a_data_set_at_once():
+    model, acc = train_playground("moons", 2, 3)
+    for w in PLAYGROUND_WIDTHS:
+        for d in PLAYGROUND_DEPTHS:
+            assert ("moons", w, d, 400, 0.03, 0) in figures._PLAYGROUND
+    assert model.config.hidden == (2, 2, 2) and 0.5 <= acc <= 1.0
+    # a setting off the grid is trained alone, and memoized too
+    assert ("moons", 5, 1, 400, 0.03, 0) not in figures._PLAYGROUND
+    train_playground("moons", 5, 1)
+    assert ("moons", 5, 1, 400, 0.03, 0) in figures._PLAYGROUND
+    assert ("moons", 5, 2, 400, 0.03, 0) not in figures._PLAYGROUND

@@ -85,8 +85,8 @@ class MLP(nn.Module):
         # With a seed, the default initialization inside nn.Linear must not consume
         # the global generator either; reset_parameters then draws the real weights.
         with torch.random.fork_rng(devices=[], enabled=seed is not None):
-            for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-                layers.append(nn.Linear(n_in, n_out))
+            for i, (d_prev, d_n) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+                layers.append(nn.Linear(d_prev, d_n))  # weight (d_n, d_prev)
                 if i < len(sizes) - 2:  # no activation after the output layer
                     layers.append(Activation(config.activation))
         self.net = nn.Sequential(*layers)
@@ -174,7 +174,7 @@ def sawtooth_mlp(depth: int) -> MLP:
 def relu_least_squares(x, y, width: int, *, lo: float = -1.0, hi: float = 1.0) -> MLP:
     """The best one-hidden-layer ReLU net whose ``width`` kinks sit evenly on ``[lo, hi)``.
 
-    Hidden unit ``j`` computes ``relu(x - k_j)`` with knots ``k_j`` evenly spaced
+    Hidden unit ``j`` computes ``relu(x - a_j)`` with knots ``a_j`` evenly spaced
     from ``lo``; such units span every continuous piecewise-linear function with
     those kinks, which is the construction behind the universal approximation
     theorem for ReLU (Leshno et al. 1993). The output layer is then solved exactly

@@ -44,7 +44,7 @@ class Perceptron:
     w : array of shape (d,)
         Input weights.
     b : float
-        Bias, the negative of the firing threshold (``b = -theta``).
+        Bias, the negative of the firing threshold (``b = -tau``).
 
     Attributes
     ----------
