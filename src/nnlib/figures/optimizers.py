@@ -459,7 +459,12 @@ def interactive_optimizers() -> InteractiveFigure:
         static=["optimizer", "surface", "lr"],
         figsize=(3.8, 3.6),
         dpi=80,
-        alt="The path of an optimizer over the contour lines of a two-dimensional loss surface",
+        alt=(
+            "The path of the chosen optimizer over the contour lines of the chosen loss surface"
+            " (an ill-conditioned quadratic, Rosenbrock's valley or a saddle), from the start"
+            " (black dot) towards the minima (stars); the title gives the optimizer, learning"
+            " rate and momentum and the final gap to the minimum or the step of divergence"
+        ),
     )
 
 
