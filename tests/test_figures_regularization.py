@@ -24,6 +24,7 @@ from nnlib.figures.regularization import (  # noqa: E402
     train_setting,
     weight_vector,
 )
+from nnlib.mlp import predict_classes  # noqa: E402
 from nnlib.regularization import (  # noqa: E402
     DropoutMLP,
     EarlyStopping,
@@ -151,3 +152,15 @@ def test_l1_cuts_off_the_noise_inputs_and_eval_every_none_evaluates_once():
     net = DropoutMLP(in_features=2, hidden=[8], out_features=1, seed=0)
     hist = train_regularized(net, X, y, X, y, epochs=20, eval_every=None)
     assert len(hist) == 20 and len(hist.val["loss"]) == len(hist.train["loss"]) == 1
+
+
+def test_trained_models_are_returned_in_evaluation_mode():
+    # With dropout, a model left in training mode would draw new masks at every
+    # prediction: decision regions would be speckled and accuracies random.
+    model, hist, _ = train_setting("none", 0.0, 0.5)
+    assert not model.training
+    X, y = moons_splits()["val"]
+    first, second = predict_classes(model, X), predict_classes(model, X)
+    np.testing.assert_array_equal(first, second)
+    assert np.mean(first == y) == pytest.approx(hist.final("val", "accuracy"))
+    assert not train_irrelevant_inputs("none", seed=0)[0].training

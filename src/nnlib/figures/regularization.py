@@ -136,8 +136,9 @@ def train_irrelevant_inputs(
 ) -> tuple[DropoutMLP, dict[str, float]]:
     """Train a 50-32-32-1 MLP of :data:`IRRELEVANT_SETTING` with no penalty, L2 or L1.
 
-    Returns the model and its accuracies on the three splits (``"train"``, ``"val"``,
-    ``"test"``), plus two measures of how much the first layer listens to each input:
+    Returns the model (in evaluation mode) and its accuracies on the three splits
+    (``"train"``, ``"val"``, ``"test"``), plus two measures of how much the first layer
+    listens to each input:
     ``"zero_irrelevant"``, the fraction of first-layer weights from the noise inputs
     that are exactly zero, and ``"input_ratio"``, the total ``|w|`` leaving a moons
     input divided by that leaving a noise input (averaged over the inputs of each kind).
@@ -148,24 +149,11 @@ def train_irrelevant_inputs(
     >>> scores["zero_irrelevant"] > 0.5 and scores["input_ratio"] > 2
     True
     """
-    if penalty not in {"none", "L2", "L1"}:
-        raise ValueError(f"penalty must be 'none', 'L2' or 'L1', got {penalty!r}")
     cfg = IRRELEVANT_SETTING
     splits = irrelevant_inputs_splits(seed)
-    X, y = splits["train"]
-    model = DropoutMLP(in_features=X.shape[1], hidden=cfg["hidden"], out_features=1, seed=seed)
-    train_regularized(
-        model,
-        X,
-        y,
-        *splits["val"],
-        epochs=cfg["epochs"],
-        lr=cfg["lr"],
-        momentum=cfg["momentum"],
-        l2=strength if penalty == "L2" else 0.0,
-        l1=strength if penalty == "L1" else 0.0,
-        eval_every=None,
-    )
+    n_inputs = splits["train"][0].shape[1]
+    model = DropoutMLP(in_features=n_inputs, hidden=cfg["hidden"], out_features=1, seed=seed)
+    _train_with(cfg, model, splits, penalty, strength, eval_every=None)
     scores = {
         name: float(np.mean(predict_classes(model, A) == b)) for name, (A, b) in splits.items()
     }
@@ -174,6 +162,36 @@ def train_irrelevant_inputs(
     scores["zero_irrelevant"] = float(np.mean(W1[:, 2:] == 0))
     scores["input_ratio"] = float(out_weight[:2].mean() / out_weight[2:].mean())
     return model, scores
+
+
+def _check_penalty(penalty: str) -> None:
+    if penalty not in {"none", "L2", "L1"}:
+        raise ValueError(f"penalty must be 'none', 'L2' or 'L1', got {penalty!r}")
+
+
+def _train_with(
+    cfg: Mapping, model: torch.nn.Module, splits: Mapping, penalty: str, strength: float, **options
+) -> History:
+    """:func:`train_regularized` on ``splits`` with the epochs and optimizer of ``cfg`` and
+    one penalty (``"none"``, ``"L2"`` or ``"L1"``) of the given strength.
+
+    The model is left in evaluation mode, so that predictions made with it afterwards
+    (decision regions, accuracies) run without dropout.
+    """
+    _check_penalty(penalty)
+    history = train_regularized(
+        model,
+        *splits["train"],
+        *splits["val"],
+        epochs=cfg["epochs"],
+        lr=cfg["lr"],
+        momentum=cfg["momentum"],
+        l2=strength if penalty == "L2" else 0.0,
+        l1=strength if penalty == "L1" else 0.0,
+        **options,
+    )
+    model.eval()
+    return history
 
 
 def make_model(dropout: float = 0.0, seed: int = 0) -> DropoutMLP:
@@ -259,7 +277,8 @@ def train_setting(
 
     Returns
     -------
-    (model, history, stopper): the :class:`~nnlib.train.History` of :func:`train_regularized`.
+    (model, history, stopper): the model, in evaluation mode (dropout off); the
+    :class:`~nnlib.train.History` of :func:`train_regularized`; the early stopper or None.
 
     Examples
     --------
@@ -267,8 +286,7 @@ def train_setting(
     >>> len(hist) == len(hist.val["loss"]) == SETTING["epochs"]
     True
     """
-    if penalty not in {"none", "L2", "L1"}:
-        raise ValueError(f"penalty must be 'none', 'L2' or 'L1', got {penalty!r}")
+    _check_penalty(penalty)
     if not strength >= 0:
         raise ValueError(f"strength must be >= 0, got {strength!r}")
     if strength == 0:  # no penalty at all: one cached run serves "L1", "L2" and "none"
@@ -278,20 +296,9 @@ def train_setting(
 
 @lru_cache(maxsize=64)
 def _train(penalty: str, strength: float, dropout: float, patience: int) -> tuple:
-    splits = moons_splits()
     model = make_model(dropout)
     stopper = EarlyStopping(patience=patience) if patience > 0 else None
-    hist = train_regularized(
-        model,
-        *splits["train"],
-        *splits["val"],
-        epochs=SETTING["epochs"],
-        lr=SETTING["lr"],
-        momentum=SETTING["momentum"],
-        l2=strength if penalty == "L2" else 0.0,
-        l1=strength if penalty == "L1" else 0.0,
-        early_stopping=stopper,
-    )
+    hist = _train_with(SETTING, model, moons_splits(), penalty, strength, early_stopping=stopper)
     return model, hist, stopper
 
 
@@ -344,7 +351,9 @@ def plot_weight_histogram(
             label=f"{label}: {near_zero_fraction(w):.0%} near 0",
         )  # fmt: skip
     ax.set_yscale("log")
-    ax.set_ylim(top=30 * ax.get_ylim()[1])  # headroom above the bars, for the legend
+    # Bottom below one count, so that every non-empty bin shows (even when all weights
+    # share one bin); headroom above the bars, for the legend.
+    ax.set_ylim(0.5, 30 * ax.get_ylim()[1])
     ax.set_xlim(-lim, lim)
     ax.set_xlabel("weight value $w$")
     ax.set_ylabel("count (log scale)")
@@ -444,5 +453,10 @@ def interactive_regularization() -> InteractiveFigure:
         ],  # fmt: skip
         figsize=(9.0, 3.0),
         dpi=80,
-        alt="Decision regions, weight histogram and learning curves of a regularized MLP",
+        alt=(
+            "Three panels for the chosen penalty (L2 or L1), strength and dropout rate: the "
+            "decision regions of the trained MLP over the 40 training points of the two moons, "
+            "with training and validation accuracy in the title; a log-scale histogram of its "
+            "weights with the fraction near zero; and its training and validation loss per epoch."
+        ),
     )
