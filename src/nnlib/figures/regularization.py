@@ -380,7 +380,7 @@ def plot_learning_curves(ax: Axes, history: History, *, title: str = "Learning c
     ax.plot(epochs, val, color=OKABE_ITO["vermillion"], lw=1.5, ls="--", label="validation")
     ax.axvline(best, color="black", lw=1, ls=":", label=f"min. val. (epoch {best})")
     # Headroom above the curves keeps the legend off them.
-    ax.set_ylim(0, 1.5 * min(1.5, max(train.max(), val.max())))
+    ax.set_ylim(0, 1.7 * min(1.5, max(train.max(), val.max())))
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy loss")
     ax.set_title(title)
