@@ -1,9 +1,9 @@
 """Deep stacks of equal-width layers, plain or residual, with optional normalization.
 
-A plain stack ``h_l = phi(W_l h_{l-1} + b_l)`` must carry its signal through every
-layer. Residual connections ``h_l = h_{l-1} + a_l * F(h_{l-1})`` (He et al. 2016)
+A plain stack ``h_n = phi(W_n h_{n-1} + b_n)`` must carry its signal through every
+layer. Residual connections ``h_n = h_{n-1} + a_n * F(h_{n-1})`` (He et al. 2016)
 give the signal and the gradient a path that skips the layers; a small learned
-*layer scale* ``a_l`` (Touvron et al. 2021, CaiT) or a normalization (Ba, Kiros &
+*layer scale* ``a_n`` (Touvron et al. 2021, CaiT) or a normalization (Ba, Kiros &
 Hinton 2016; Ioffe & Szegedy 2015) keeps their sum from growing with depth.
 """
 

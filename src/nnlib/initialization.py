@@ -1,8 +1,8 @@
 """Initialization, and how a signal propagates through a deep stack at initialization.
 
-A layer ``h_l = phi(W_l h_{l-1})`` multiplies the variance of its input by roughly
+A layer ``h_n = phi(W_n h_{n-1})`` multiplies the variance of its input by roughly
 ``fan_in * Var(W) * g(phi)``, where ``g`` is 1/2 for ReLU and close to 1 for tanh
-near 0. Through ``L`` layers that factor is raised to the power ``L``: unless it is
+near 0. Through ``D`` layers that factor is raised to the power ``D``: unless it is
 1, activations and gradients vanish or explode exponentially (Hochreiter 1991;
 Bengio, Simard and Frasconi 1994). Glorot and Bengio (2010) chose
 ``Var(W) = 2 / (fan_in + fan_out)`` to keep both directions balanced; He, Zhang,
@@ -92,16 +92,16 @@ def propagate(
 ) -> dict[str, np.ndarray]:
     """Per-layer statistics of a random deep stack at initialization (no biases).
 
-    The input is ``x ~ N(0, 1)``; layer ``l`` computes ``h_l = phi(W_l h_{l-1})``
-    (plain) or ``h_l = h_{l-1} + layer_scale * phi(W_l h_{l-1})`` (residual). A
-    random linear read-out of ``h_L`` plays the loss, and backpropagation gives the
+    The input is ``x ~ N(0, 1)``; layer ``n`` computes ``h_n = phi(W_n h_{n-1})``
+    (plain) or ``h_n = h_{n-1} + layer_scale * phi(W_n h_{n-1})`` (residual). A
+    random linear read-out of ``h_D`` (``D = depth``) plays the loss, and backpropagation gives the
     gradient of every weight matrix. Float64 keeps values down to 1e-300 visible.
 
     Returns
     -------
-    dict with ``activation_std`` (depth + 1,): std of ``h_0 = x, h_1, ..., h_L``
+    dict with ``activation_std`` (depth + 1,): std of ``h_0 = x, h_1, ..., h_D``
     over samples and units, and ``grad_norm`` (depth,): Frobenius norm of
-    ``dLoss/dW_l`` for ``l = 1..L``.
+    ``dLoss/dW_n`` for ``n = 1..D``.
 
     Examples
     --------

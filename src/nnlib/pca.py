@@ -9,7 +9,7 @@ features; dividing each projection by its standard deviation *whitens* them
 (covariance = identity). LeCun, Bottou, Orr and Mueller ("Efficient BackProp",
 1998) recommend exactly this for the inputs of a network: it makes the loss
 surface of a linear layer round, so gradient descent can take large steps in
-every direction; chapter 5 measures that on a linear layer
+every direction; the chapter on information propagation measures that on a linear layer
 (:func:`nnlib.figures.propagation.gd_least_squares`).
 """
 

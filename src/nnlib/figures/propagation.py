@@ -25,7 +25,7 @@ from nnlib.data import check_2d, digits
 from nnlib.deep_mlp import DeepMLP, DeepMLPConfig
 from nnlib.initialization import INIT_SCHEMES, propagate
 from nnlib.pca import PCA
-from nnlib.plots import OKABE_ITO, series_style
+from nnlib.plots import OKABE_ITO
 from nnlib.train import History, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
@@ -35,6 +35,9 @@ __all__ = [
     "train_stack",
     "SWEEP_LRS",
     "MARKERS",
+    "LINE_COLORS",
+    "LINE_STYLES",
+    "line_style",
     "final_loss",
     "sweep_learning_rates",
     "best_rates",
@@ -52,8 +55,40 @@ __all__ = [
 
 #: Width of the random stacks in the propagation figure.
 FIGURE_WIDTH = 128
-#: Markers of the chapter's line plots, cycled with :func:`nnlib.plots.series_style`.
+#: Markers of the chapter's line plots: every line of a plot gets its own (see :func:`line_style`).
 MARKERS: tuple[str, ...] = ("o", "^", "s", "D", "v", "P", "X")
+#: Colours of the chapter's line plots: the Okabe-Ito palette without orange, which is
+#: hard to tell from vermillion, and without yellow, which is too pale on white.
+LINE_COLORS: tuple[str, ...] = tuple(
+    OKABE_ITO[k]
+    for k in ("blue", "vermillion", "bluish_green", "reddish_purple", "black", "sky_blue")
+)
+#: Dash patterns, one per line of a plot with up to six lines.
+LINE_STYLES: tuple[str | tuple, ...] = (
+    "-", "--", "-.", ":", (0, (6, 2, 1, 2, 1, 2)), (0, (3, 1, 1, 1)),
+)  # fmt: skip
+
+
+def line_style(i: int) -> dict:
+    """Colour, dash pattern and marker of the ``i``-th line of a plot (``ax.plot`` keywords).
+
+    The first six lines differ in all three, so a line can be told apart in grey
+    print and by readers who cannot tell colours apart.
+
+    Examples
+    --------
+    >>> line_style(0)
+    {'color': '#0072B2', 'linestyle': '-', 'marker': 'o'}
+    >>> len({str(sorted(line_style(i).items())) for i in range(6)})
+    6
+    """
+    return {
+        "color": LINE_COLORS[i % len(LINE_COLORS)],
+        "linestyle": LINE_STYLES[i % len(LINE_STYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+    }
+
+
 #: The digits shown in the PCA figure (indices into ``digits()``), one of each class.
 SHOWN_DIGITS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
 
@@ -65,13 +100,13 @@ def plot_layer_statistics(
     *,
     title: str = "Signal through the layers",
 ) -> Axes:
-    """Activation std (layers 0..L) and weight-gradient norm (layers 1..L), log scale.
+    """Activation std (layers 0..D) and weight-gradient norm (layers 1..D), log scale.
 
     The shaded band is [0.5, 2] times the input's standard deviation.
 
     Shapes
     ------
-    activation_std : (L + 1,);  grad_norm : (L,).
+    activation_std : (D + 1,);  grad_norm : (D,).
 
     Examples
     --------
@@ -81,7 +116,7 @@ def plot_layer_statistics(
     """
     a, gnorm = np.asarray(activation_std, dtype=float), np.asarray(grad_norm, dtype=float)
     if a.ndim != 1 or gnorm.shape != (len(a) - 1,):
-        raise ValueError(f"expected shapes (L+1,) and (L,), got {a.shape} and {gnorm.shape}")
+        raise ValueError(f"expected shapes (D+1,) and (D,), got {a.shape} and {gnorm.shape}")
     ax.axhspan(0.5 * a[0], 2.0 * a[0], color=OKABE_ITO["sky_blue"], alpha=0.2, lw=0)
     tiny = np.finfo(float).tiny  # an exact zero cannot be drawn on a log axis
     ax.plot(
@@ -89,11 +124,11 @@ def plot_layer_statistics(
         label="activation std",
     )  # fmt: skip
     ax.plot(
-        np.arange(1, len(a)), np.maximum(gnorm, tiny), "^-", ms=3,
+        np.arange(1, len(a)), np.maximum(gnorm, tiny), "^--", ms=3,
         color=OKABE_ITO["vermillion"], label="weight-gradient norm",
     )  # fmt: skip
     ax.set_yscale("log")
-    ax.set_xlabel("layer $\\ell$")
+    ax.set_xlabel("layer $n$")
     ax.set_ylabel("value (log scale)")
     ax.set_title(title, fontsize="medium")
     # Below the axes: the curves can run anywhere, so a legend inside could hide them.
@@ -107,13 +142,13 @@ def plot_std_curves(
     curves: dict[str, Sequence[float]],
     *,
     title: str = "Activation std through the layers",
-    ylabel: str = "std of $h_\\ell$ (log scale)",
+    ylabel: str = "std of the output of layer $n$ (log scale)",
 ) -> Axes:
     """Several per-layer curves (one per label) on a log axis.
 
     Shapes
     ------
-    each curve : (L + 1,), its layers 0..L.
+    each curve : (D + 1,), its layers 0..D.
 
     Examples
     --------
@@ -124,11 +159,11 @@ def plot_std_curves(
     for i, (label, values) in enumerate(curves.items()):
         v = np.maximum(np.asarray(values, dtype=float), np.finfo(float).tiny)
         ax.plot(
-            np.arange(len(v)), v, marker=MARKERS[i % len(MARKERS)], ms=3,
-            markevery=max(1, len(v) // 10), label=label, **series_style(i),
+            np.arange(len(v)), v, ms=3, markevery=max(1, len(v) // 10), label=label,
+            **line_style(i),
         )  # fmt: skip
     ax.set_yscale("log")
-    ax.set_xlabel("layer $\\ell$")
+    ax.set_xlabel("layer $n$")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize="medium")
     # Below the axes: the curves span the whole height, so a legend inside would cover them.
@@ -169,7 +204,7 @@ def plot_digit_reconstructions(
 
 @lru_cache(maxsize=256)
 def layer_statistics(depth: int, init: str, activation: str) -> dict[str, np.ndarray]:
-    """Memoized :func:`nnlib.propagation.propagate` on the figure's stack (width 128).
+    """Memoized :func:`nnlib.initialization.propagate` on the figure's stack (width 128).
 
     Examples
     --------
@@ -304,7 +339,7 @@ def gd_least_squares(
 ) -> tuple[np.ndarray, float]:
     """Full-batch gradient descent for a linear layer fitted to one-hot targets.
 
-    The loss ``L(W) = mean_i ||[x_i, 1] W - onehot(y_i)||^2`` is a quadratic with
+    The loss ``loss(W) = mean_i ||[x_i, 1] W - onehot(y_i)||^2`` is a quadratic with
     Hessian ``2 H``, ``H = A^T A / n`` (``A`` = inputs with a column of ones), so
     gradient descent converges fastest in the directions of large eigenvalues of
     ``H`` and slowest in those of small ones. By default ``lr = 1 / (2 lambda_max(H))``,
@@ -511,10 +546,9 @@ def plot_lr_sweep(
         ax.plot(
             lrs,
             [finals[lr] for lr in lrs],
-            marker=MARKERS[i % len(MARKERS)],
             ms=4,
             label=name,
-            **series_style(i),
+            **line_style(i),
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
