@@ -24,6 +24,13 @@ from nnlib.widgets import (
     on_axes,
 )
 
+ALT = "A line from the origin whose slope is k, straight or a parabola."
+
+
+def _interactive(*args, **kw) -> InteractiveFigure:
+    """An InteractiveFigure with a test alt text unless one is given."""
+    return InteractiveFigure(*args, **{"alt": ALT, **kw})
+
 
 def _plot(ax, k=1.0, kind="lin"):
     x = np.linspace(0, 1, 20)
@@ -34,7 +41,7 @@ def _plot(ax, k=1.0, kind="lin"):
 
 def _figure(**kw):
     controls = [Slider("k", 0.0, 2.0, 1.0), Choice("kind", ["lin", "quad"])]
-    return InteractiveFigure(on_axes(_plot), controls, **{"figsize": (2, 1.5), "dpi": 72, **kw})
+    return _interactive(on_axes(_plot), controls, **{"figsize": (2, 1.5), "dpi": 72, **kw})
 
 
 class _Counting:
@@ -78,7 +85,7 @@ def test_distinct_parameters_give_distinct_frames():
 
 
 def test_initial_frame_matches_the_defaults():
-    fig = InteractiveFigure(
+    fig = _interactive(
         on_axes(_plot), [Slider("k", 0.0, 2.0, 1.0, default=2.0)], figsize=(2, 1.5), dpi=72
     )
     page = fig.static_html()
@@ -117,7 +124,7 @@ def test_every_control_draws_at_its_extremes():
 def test_live_kernel_draws_no_website_frames(monkeypatch):
     monkeypatch.delenv("NNLIB_WEBSITE", raising=False)
     draw = _Counting()
-    fig = InteractiveFigure(draw, [Slider("k", 0.0, 2.0, 1.0), Choice("kind", ["lin", "quad"])])
+    fig = _interactive(draw, [Slider("k", 0.0, 2.0, 1.0), Choice("kind", ["lin", "quad"])])
     bundle = _repr(fig)
     assert "text/html" not in bundle
     assert bundle["text/plain"].startswith("<InteractiveFigure")
@@ -128,7 +135,7 @@ def test_live_kernel_draws_no_website_frames(monkeypatch):
 def test_website_build_carries_every_frame_and_no_widget(monkeypatch):
     monkeypatch.setenv("NNLIB_WEBSITE", "1")
     draw = _Counting()
-    fig = InteractiveFigure(draw, [Slider("k", 0.0, 2.0, 1.0), Choice("kind", ["lin", "quad"])])
+    fig = _interactive(draw, [Slider("k", 0.0, 2.0, 1.0), Choice("kind", ["lin", "quad"])])
     bundle = _repr(fig)
     assert "nnlib-figure" in bundle["text/html"]
     assert len(_payload(bundle["text/html"])["frames"]) == fig.frame_count == 6
@@ -175,7 +182,7 @@ def _small_print(ax, k=1.0):
 
 @pytest.mark.parametrize("dpi", [72, 100])
 def test_no_text_shows_smaller_than_the_minimum(dpi):
-    fig = InteractiveFigure(on_axes(_small_print), [Slider("k", 0.0, 1.0, 1.0)], dpi=dpi)
+    fig = _interactive(on_axes(_small_print), [Slider("k", 0.0, 1.0, 1.0)], dpi=dpi)
     drawn = fig.render()
     drawn.draw_without_rendering()  # tick labels as they appear in the saved frame
     texts = [t for t in drawn.findobj(Text) if t.get_visible() and t.get_text()]
@@ -186,7 +193,7 @@ def test_no_text_shows_smaller_than_the_minimum(dpi):
 
 
 def test_text_already_large_enough_keeps_its_size():
-    fig = InteractiveFigure(on_axes(_plot), [Slider("k", 0.0, 1.0, 1.0)], dpi=100)
+    fig = _interactive(on_axes(_plot), [Slider("k", 0.0, 1.0, 1.0)], dpi=100)
     title = fig.render().axes[0].title
     assert title.get_fontsize() == pytest.approx(12.0)  # matplotlib's "large"
 
@@ -213,18 +220,18 @@ def test_integer_slider_grid_is_integer_and_deduplicated():
         (lambda: Choice("c", ["a"], default="b"), "not one of"),
         (lambda: _figure(static=["nope"]), "not among the controls"),
         (
-            lambda: InteractiveFigure(on_axes(_plot), [Slider("k", 0, 1, 0.1)] * 2),
+            lambda: _interactive(on_axes(_plot), [Slider("k", 0, 1, 0.1)] * 2),
             "unique",
         ),
         (
-            lambda: InteractiveFigure(
+            lambda: _interactive(
                 on_axes(_plot),
                 [Slider("k", 0, 1, 1, static_values=range(MAX_FRAMES + 1))],
             ),
             "at most",
         ),
         (
-            lambda: InteractiveFigure(
+            lambda: _interactive(
                 on_axes(_plot), [Slider("k", 0, 1, 1)], figsize=(PAGE_COLUMN_PX / 72 + 1, 3)
             ),
             "wider than the page",
@@ -244,4 +251,16 @@ def test_unknown_parameter_is_refused():
 
 def test_controls_must_be_slider_or_choice():
     with pytest.raises(TypeError, match="Slider or Choice"):
-        InteractiveFigure(on_axes(_plot), ["k"])
+        _interactive(on_axes(_plot), ["k"])
+
+
+@pytest.mark.parametrize("alt", [None, "", "   ", "interactive figure", "fig.png"])
+def test_alt_text_is_required_and_must_describe(alt):
+    kw = {} if alt is None else {"alt": alt}
+    with pytest.raises((TypeError, ValueError), match="alt"):
+        InteractiveFigure(on_axes(_plot), [Slider("k", 0.0, 1.0, 0.5)], **kw)
+
+
+def test_alt_text_reaches_the_website_picture():
+    page = _interactive(on_axes(_plot), [Slider("k", 0.0, 1.0, 0.5)], dpi=72).static_html()
+    assert f'alt="{ALT}"' in page

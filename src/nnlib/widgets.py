@@ -53,6 +53,8 @@ DENSITY = 2
 PAGE_COLUMN_PX = 720
 #: Smallest readable text, in CSS pixels, on the website and in the live widget.
 MIN_FONT_PX = 9.0
+#: Shortest alt text accepted: enough for a sentence, too long for "figure" or a file name.
+MIN_ALT_CHARS = 20
 #: CSS pixels per inch of the live widget's picture at least (JupyterLab's column is wider).
 LIVE_DPI = 100
 
@@ -232,7 +234,9 @@ class InteractiveFigure:
         ``s * dpi / 72`` CSS pixels high; smaller than :data:`MIN_FONT_PX`, it is
         enlarged to that.
     alt : str
-        Text alternative of the picture, for screen readers.
+        Required, keyword only: the text alternative of the picture that a screen
+        reader reads, a sentence or two that say what the figure shows (at least
+        :data:`MIN_ALT_CHARS` characters).
 
     Shapes
     ------
@@ -246,6 +250,7 @@ class InteractiveFigure:
     ...     [Slider("k", 0.0, 1.0, 0.5)],
     ...     figsize=(5.0, 4.0),
     ...     dpi=72,
+    ...     alt="A straight line from the origin whose slope is set by k.",
     ... )
     >>> fig.frame_count
     3
@@ -260,7 +265,7 @@ class InteractiveFigure:
     static: Sequence[str] | None = None
     figsize: tuple[float, float] = (5.0, 4.0)
     dpi: int = 72
-    alt: str = "interactive figure"
+    alt: str = field(kw_only=True)
     _uid: str = field(default_factory=lambda: uuid.uuid4().hex[:10], repr=False)
 
     def __post_init__(self) -> None:
@@ -275,6 +280,11 @@ class InteractiveFigure:
         unknown = [s for s in self.static if s not in names]
         if unknown:
             raise ValueError(f"static controls {unknown} are not among the controls {names}")
+        if not isinstance(self.alt, str) or len(self.alt.strip()) < MIN_ALT_CHARS:
+            raise ValueError(
+                "expected alt: a sentence that describes the figure for screen readers "
+                f"(at least {MIN_ALT_CHARS} characters), got {self.alt!r}"
+            )
         if self.dpi <= 0:
             raise ValueError(f"expected dpi > 0, got {self.dpi}")
         width = self.css_size[0]
@@ -318,7 +328,8 @@ class InteractiveFigure:
         Examples
         --------
         >>> controls = [Slider("k", 0, 1, 1), Choice("c", "ab")]
-        >>> fig = InteractiveFigure(on_axes(lambda ax, k, c: ax), controls)
+        >>> draw = on_axes(lambda ax, k, c: ax)
+        >>> fig = InteractiveFigure(draw, controls, alt="Empty axes at every setting.")
         >>> fig.extreme_settings()
         [{'k': 0, 'c': 'a'}, {'k': 0, 'c': 'b'}, {'k': 1, 'c': 'a'}, {'k': 1, 'c': 'b'}]
         """
