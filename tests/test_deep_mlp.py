@@ -4,7 +4,6 @@ from torch import nn
 
 from nnlib.activations import ACTIVATIONS
 from nnlib.deep_mlp import DeepMLP, DeepMLPConfig
-from nnlib.normalization import BatchNorm1d, LayerNorm
 
 
 @pytest.mark.parametrize(
@@ -22,7 +21,7 @@ def test_deep_mlp_shapes_and_parts(config):
     assert model(x).shape == (6, 10)
     hs = model.hidden(x)
     assert len(hs) == config.depth + 1 and all(h.shape == (6, 8) for h in hs)
-    norm_type = {"layer": LayerNorm, "batch": BatchNorm1d, None: nn.Identity}[config.norm]
+    norm_type = {"layer": nn.LayerNorm, "batch": nn.BatchNorm1d, None: nn.Identity}[config.norm]
     assert all(isinstance(n, norm_type) for n in model.norms)
     assert (model.scales is not None) == (config.layer_scale is not None)
 
