@@ -253,7 +253,12 @@ def interactive_propagation() -> InteractiveFigure:
         ],
         figsize=(4.2, 3.6),
         dpi=80,
-        alt="Activation standard deviation and gradient norm per layer of a deep random network",
+        alt=(
+            "Log-scale plot of the activation standard deviation (blue circles) and the "
+            "weight-gradient norm (vermillion triangles) at every layer of a random deep "
+            "network at initialization, for the chosen depth, initialization and activation; "
+            "a shaded band marks half to twice the input's standard deviation."
+        ),
     )
 
 
@@ -319,7 +324,11 @@ def interactive_pca() -> InteractiveFigure:
         ],  # fmt: skip
         figsize=(5.0, 1.6),
         dpi=80,
-        alt="Handwritten digits and their reconstructions from a few principal components",
+        alt=(
+            "Ten handwritten digits, one of each class, in the top row, and below each its "
+            "reconstruction from the first k principal components; the title gives k and "
+            "the fraction of the variance kept."
+        ),
     )
 
 
