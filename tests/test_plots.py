@@ -52,9 +52,12 @@ def test_decision_boundary_calls_predict_on_grid_and_labels_axes():
     assert ax.get_xlim() == (-2.0, 2.0)
 
 
-def test_series_styles_differ_in_colour_and_line_style():
-    styles = [series_style(i) for i in range(len(SERIES_LINESTYLES))]
-    assert len({s["color"] for s in styles}) == len(styles)
-    assert len({s["linestyle"] for s in styles}) == len(styles)
+def test_series_styles_differ_in_colour_line_style_and_marker():
+    styles = [series_style(i, marker=True) for i in range(len(SERIES_LINESTYLES))]
+    for key in ("color", "linestyle", "marker"):
+        assert len({str(s[key]) for s in styles}) == len(styles), key
+    assert "marker" not in series_style(0)
+    # orange beside vermillion is the pair readers confused in a training-curve legend
+    assert OKABE_ITO["orange"] not in {s["color"] for s in styles}
     assert set(SERIES_COLORS) <= set(OKABE_ITO.values())
     assert OKABE_ITO["yellow"] not in SERIES_COLORS  # too pale for a line on white

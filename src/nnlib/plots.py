@@ -21,6 +21,7 @@ __all__ = [
     "OKABE_ITO",
     "SERIES_COLORS",
     "SERIES_LINESTYLES",
+    "SERIES_MARKERS",
     "series_style",
     "CLASS_COLORS",
     "CLASS_MARKERS",
@@ -40,29 +41,43 @@ OKABE_ITO: dict[str, str] = {
     "reddish_purple": "#CC79A7",
     "black": "#000000",
 }
-#: The order in which a plot with several lines takes its colours.
+#: The order in which a plot with several lines takes its colours. Orange comes last:
+#: beside vermillion it is the pair readers confuse most, so plots of up to six lines
+#: never hold both.
 SERIES_COLORS: tuple[str, ...] = tuple(
-    OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange",
-                           "sky_blue", "black")
+    OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "reddish_purple", "black",
+                           "sky_blue", "orange")
 )  # fmt: skip
-#: Line styles cycled with the colours, so that lines differ in more than colour.
-SERIES_LINESTYLES: tuple[str, ...] = ("-", "--", "-.", ":")
+#: Dash patterns cycled with the colours, so that lines differ in more than colour.
+SERIES_LINESTYLES: tuple[str | tuple, ...] = (
+    "-", "--", "-.", ":", (0, (6, 2, 1, 2, 1, 2)), (0, (3, 1, 1, 1)),
+)  # fmt: skip
+#: Markers cycled with the colours, for plots whose lines cross or lie close together.
+SERIES_MARKERS: tuple[str, ...] = ("o", "^", "s", "D", "v", "P", "X")
 
 
-def series_style(i: int) -> dict[str, Any]:
-    """Colour and line style of the ``i``-th line of a plot (keyword arguments of ``ax.plot``).
+def series_style(i: int, *, marker: bool = False) -> dict[str, Any]:
+    """Colour, dash pattern and (optionally) marker of the ``i``-th line of a plot.
+
+    The result holds keyword arguments of ``ax.plot``. The first six lines differ in
+    colour and in dash pattern, and with ``marker=True`` in marker too, so they can be
+    told apart in grey print and by readers who cannot tell colours apart. With
+    markers on a long line, pass ``markevery`` as well.
 
     Examples
     --------
     >>> series_style(0)
     {'color': '#0072B2', 'linestyle': '-'}
-    >>> series_style(1)["linestyle"], series_style(7) == series_style(0)
-    ('--', False)
+    >>> series_style(1, marker=True)["marker"], series_style(7) == series_style(0)
+    ('^', False)
     """
-    return {
+    style = {
         "color": SERIES_COLORS[i % len(SERIES_COLORS)],
         "linestyle": SERIES_LINESTYLES[i % len(SERIES_LINESTYLES)],
     }
+    if marker:
+        style["marker"] = SERIES_MARKERS[i % len(SERIES_MARKERS)]
+    return style
 
 
 #: Colours of class 0 and class 1 (blue and orange stay apart for every colour vision).

@@ -25,7 +25,7 @@ from nnlib.data import check_2d, digits
 from nnlib.deep_mlp import DeepMLP, DeepMLPConfig
 from nnlib.initialization import INIT_SCHEMES, propagate
 from nnlib.pca import PCA
-from nnlib.plots import OKABE_ITO
+from nnlib.plots import OKABE_ITO, series_style
 from nnlib.train import History, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
@@ -34,10 +34,6 @@ __all__ = [
     "least_squares_optimum",
     "train_stack",
     "SWEEP_LRS",
-    "MARKERS",
-    "LINE_COLORS",
-    "LINE_STYLES",
-    "line_style",
     "final_loss",
     "sweep_learning_rates",
     "best_rates",
@@ -55,40 +51,6 @@ __all__ = [
 
 #: Width of the random stacks in the propagation figure.
 FIGURE_WIDTH = 128
-#: Markers of the chapter's line plots: every line of a plot gets its own (see :func:`line_style`).
-MARKERS: tuple[str, ...] = ("o", "^", "s", "D", "v", "P", "X")
-#: Colours of the chapter's line plots: the Okabe-Ito palette without orange, which is
-#: hard to tell from vermillion, and without yellow, which is too pale on white.
-LINE_COLORS: tuple[str, ...] = tuple(
-    OKABE_ITO[k]
-    for k in ("blue", "vermillion", "bluish_green", "reddish_purple", "black", "sky_blue")
-)
-#: Dash patterns, one per line of a plot with up to six lines.
-LINE_STYLES: tuple[str | tuple, ...] = (
-    "-", "--", "-.", ":", (0, (6, 2, 1, 2, 1, 2)), (0, (3, 1, 1, 1)),
-)  # fmt: skip
-
-
-def line_style(i: int) -> dict:
-    """Colour, dash pattern and marker of the ``i``-th line of a plot (``ax.plot`` keywords).
-
-    The first six lines differ in all three, so a line can be told apart in grey
-    print and by readers who cannot tell colours apart.
-
-    Examples
-    --------
-    >>> line_style(0)
-    {'color': '#0072B2', 'linestyle': '-', 'marker': 'o'}
-    >>> len({str(sorted(line_style(i).items())) for i in range(6)})
-    6
-    """
-    return {
-        "color": LINE_COLORS[i % len(LINE_COLORS)],
-        "linestyle": LINE_STYLES[i % len(LINE_STYLES)],
-        "marker": MARKERS[i % len(MARKERS)],
-    }
-
-
 #: The digits shown in the PCA figure (indices into ``digits()``), one of each class.
 SHOWN_DIGITS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
 
@@ -160,7 +122,7 @@ def plot_std_curves(
         v = np.maximum(np.asarray(values, dtype=float), np.finfo(float).tiny)
         ax.plot(
             np.arange(len(v)), v, ms=3, markevery=max(1, len(v) // 10), label=label,
-            **line_style(i),
+            **series_style(i, marker=True),
         )  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("layer $n$")
@@ -557,7 +519,7 @@ def plot_lr_sweep(
             [finals[lr] for lr in lrs],
             ms=4,
             label=name,
-            **line_style(i),
+            **series_style(i, marker=True),
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
