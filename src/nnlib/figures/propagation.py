@@ -301,8 +301,8 @@ def _least_squares_problem(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np
     y = np.asarray(y)
     if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"y must be integer classes of shape ({len(X)},), got {y.dtype} {y.shape}")
-    A = np.hstack([X, np.ones((len(X), 1))])  # the bias is the weight of a constant 1
-    return A, np.eye(int(y.max()) + 1)[y]
+    X1 = np.hstack([X, np.ones((len(X), 1))])  # the bias is the weight of a constant 1
+    return X1, np.eye(int(y.max()) + 1)[y]
 
 
 def gd_least_squares(
@@ -311,9 +311,9 @@ def gd_least_squares(
     """Full-batch gradient descent for a linear layer fitted to one-hot targets.
 
     The loss ``loss(W) = mean_i ||[x_i, 1] W - onehot(y_i)||^2`` is a quadratic with
-    Hessian ``2 H``, ``H = A^T A / n`` (``A`` = inputs with a column of ones), so
+    Hessian ``2 A``, ``A = X1^T X1 / n`` (``X1`` = inputs with a column of ones), so
     gradient descent converges fastest in the directions of large eigenvalues of
-    ``H`` and slowest in those of small ones. By default ``lr = 1 / (2 lambda_max(H))``,
+    ``A`` and slowest in those of small ones. By default ``lr = 1 / (2 lambda_max(A))``,
     the step that exactly minimizes along the steepest direction of the bowl.
 
     Returns the loss before each step and after the last, and the learning rate used.
@@ -329,18 +329,18 @@ def gd_least_squares(
     >>> bool(losses[0] > losses[-1]), round(float(losses[-1]), 4)
     (True, 0.1)
     """
-    A, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
-    n = len(A)
-    # The loss only needs H, A^T Y / n and mean ||y||^2: every step costs O(d^2 c), not O(n d c).
-    H, B, c = A.T @ A / n, A.T @ Y / n, float((Y**2).sum() / n)  # (d+1, d+1), (d+1, c), float
+    X1, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
+    n = len(X1)
+    # The loss only needs A, X1^T Y / n and mean ||y||^2: every step costs O(d^2 c), not O(n d c).
+    A, B, c = X1.T @ X1 / n, X1.T @ Y / n, float((Y**2).sum() / n)  # (d+1, d+1), (d+1, c), float
     if lr is None:
-        lr = 1.0 / (2.0 * np.linalg.eigvalsh(H)[-1])
+        lr = 1.0 / (2.0 * np.linalg.eigvalsh(A)[-1])
     W = np.zeros_like(B)  # (d+1, c)
     losses = np.empty(steps + 1)
     for t in range(steps + 1):
-        HW = H @ W
-        losses[t] = float(np.sum(W * HW) - 2 * np.sum(W * B) + c)
-        W = W - lr * 2 * (HW - B)  # gradient of the loss: 2 (H W - A^T Y / n)
+        AW = A @ W
+        losses[t] = float(np.sum(W * AW) - 2 * np.sum(W * B) + c)
+        W = W - lr * 2 * (AW - B)  # gradient of the loss: 2 (A W - X1^T Y / n)
     return losses, float(lr)
 
 
@@ -353,9 +353,9 @@ def least_squares_optimum(X: np.ndarray, y: np.ndarray) -> float:
     >>> round(least_squares_optimum(X, y), 4)
     0.1
     """
-    A, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
-    W = np.linalg.lstsq(A, Y, rcond=None)[0]  # (d+1, c)
-    return float(np.mean(np.sum((A @ W - Y) ** 2, axis=1)))
+    X1, Y = _least_squares_problem(X, y)  # (n, d+1), (n, c)
+    W = np.linalg.lstsq(X1, Y, rcond=None)[0]  # (d+1, c)
+    return float(np.mean(np.sum((X1 @ W - Y) ** 2, axis=1)))
 
 
 def train_stack(
