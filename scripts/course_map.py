@@ -35,16 +35,16 @@ PARTS = {
 CHAPTERS = {
     0: ("Check your\nset-up", "foundations", 0, "tools"),
     1: ("Perceptron\nand XOR", "foundations", 1, "expressivity"),
-    2: ("Backpropagation", "foundations", 2, "training"),
+    2: ("Back-\npropagation", "foundations", 2, "training"),
     3: ("Optimizers", "foundations", 3, "training"),
     4: ("Regularization", "foundations", 4, "unneeded parameters"),
     5: ("Information\npropagation", "foundations", 5, "propagation"),
     6: ("Convolutional\nnetworks", "architectures", 1, "symmetry, parallelism"),
-    7: ("Recurrent networks\nand LSTM", "architectures", 2.33, "symmetry, forgetting"),
+    7: ("Recurrent\nnetworks, LSTM", "architectures", 2.33, "symmetry, forgetting"),
     8: ("Attention", "architectures", 3.67, "propagation"),
     9: ("The\nTransformer", "architectures", 5, "parallelism"),
     10: ("Transfer\nlearning", "use", 2, "few labels"),
-    11: ("Epilogue: choosing\nan architecture", "use", 3.67, "all five questions"),
+    11: ("Epilogue:\nchoosing an\narchitecture", "use", 3.67, "all five questions"),
 }
 ROW_Y = {"foundations": 2.0, "architectures": 1.0, "use": 0.0}
 #: What each chapter builds on most directly.
@@ -62,12 +62,12 @@ EDGES = [
     (9, 10),
     (10, 11),
 ]
-BOX_W, BOX_H = 1.05, 0.5
+BOX_W, BOX_H = 1.12, 0.56
 
 
 def draw() -> plt.Figure:
     plt.rcParams["svg.fonttype"] = "none"  # keep text as text
-    fig, ax = plt.subplots(figsize=(10.5, 5.2))
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
     centres = {}
     for number, (title, part, col, questions) in CHAPTERS.items():
         _, colour, style = PARTS[part]
@@ -86,8 +86,8 @@ def draw() -> plt.Figure:
             )
         )
         label = "Chapter 0" if number == 0 else f"{number}"
-        ax.text(x, y + 0.1, label, ha="center", va="center", fontsize=8, color="0.25")
-        ax.text(x, y - 0.07, title, ha="center", va="center", fontsize=9, linespacing=1.0)
+        ax.text(x, y + 0.19, label, ha="center", va="center", fontsize=7.5, color="0.25")
+        ax.text(x, y - 0.04, title, ha="center", va="center", fontsize=8.5, linespacing=1.0)
         ax.text(
             x,
             y - BOX_H / 2 - 0.08,
@@ -121,7 +121,7 @@ def draw() -> plt.Figure:
             -0.7,
             ROW_Y[part] + BOX_H / 2 + 0.12,
             title,
-            fontsize=10,
+            fontsize=9,
             weight="bold",
             color="0.15",
             ha="left",
@@ -130,7 +130,7 @@ def draw() -> plt.Figure:
     ax.set_ylim(-0.55, 2.55)
     ax.set_axis_off()
     ax.set_title(
-        "A map of the course: chapters, what each builds on, and its design questions", fontsize=11
+        "The chapters, what each builds on, and the design question it takes up", fontsize=10
     )
     fig.tight_layout()
     return fig
