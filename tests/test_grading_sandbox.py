@@ -61,13 +61,19 @@ patterns = [
     "{repo}/notebooks/01_*_exercises.ipynb",
 ]
 found = sorted({{p for pattern in patterns for p in glob.glob(pattern)}})
-for path in found:
-    for cell in json.load(open(path))["cells"]:
-        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {{}}).get("solution"):
-            try:
-                exec("".join(cell["source"]), globals())
-            except Exception:
-                pass
+
+
+def steal():
+    for path in found:
+        for cell in json.load(open(path))["cells"]:
+            answer = cell["metadata"].get("nbgrader", {{}}).get("solution")
+            if cell["cell_type"] == "code" and answer:
+                try:
+                    exec("".join(cell["source"]), globals())
+                except Exception:
+                    pass
+
+
 # A classmate's answers would do as well.
 classmates = glob.glob("../../*/ch01/*.ipynb") + glob.glob("{course}/submitted/*/ch01/*.ipynb")
 print("PROBE", json.dumps({{"found": found, "classmates": sorted(classmates)}}))
@@ -212,8 +218,11 @@ def _write_class(course: Path, fill: dict) -> None:
     classes = {s: _submission(release_nb, source_nb, o) for s, (o, _) in STUDENTS.items()}
     for student, (where, attack, _) in HOSTILE.items():
         code = attack.format(**fill).strip()
-        if where == "new":  # the student version, no answer, one cell of the student's
+        if where == "new":  # the student version; every answer cell calls steal()
             nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
+            for cell in nb.cells:
+                if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+                    cell.source = "steal()"
             nb.cells.insert(3, nbformat.v4.new_code_cell(code))
         else:
             nb = _submission(release_nb, source_nb, {where: f"{answers[where]}\n\n{code}"})
