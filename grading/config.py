@@ -29,8 +29,9 @@ COURSE_ID = "nn-architectures"
 #: Seconds one cell may run when a submission is autograded. The exercises'
 #: reference solutions need well under a second each.
 CELL_TIMEOUT = 30
-#: Modules each kernel imports before the notebook's first cell, so that their import
-#: time (PyTorch's: seconds on a busy machine) never counts against a cell's limit.
+#: Modules each kernel imports before the notebook's first cell, when the notebook
+#: imports them somewhere, so that their import time (PyTorch's: seconds on a busy
+#: machine) never counts against a cell's limit.
 PRELOAD = ("numpy", "nnlib")
 
 

@@ -43,6 +43,7 @@ import asyncio
 import copy
 import json
 import os
+import re
 import resource
 import signal
 
@@ -82,17 +83,23 @@ class RobustExecute(Execute):
         self._finished: list[int] = []  # cells that ran to an execute reply, safe to re-run
         self._restarts = 0
         self._output_bytes: dict[int, int] = {}
+        # Only what the notebook itself imports somewhere: a library it never uses
+        # would cost every submission its import time for nothing.
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        self._preload = [
+            m for m in self.preload if re.search(rf"^\s*(import|from)\s+{m}\b", code, re.M)
+        ]
         return super().preprocess(nb, resources, km)
 
     async def async_start_new_kernel_client(self):
         # Called after every kernel start and restart, before any cell runs in it.
         self._limit_kernel()
         kc = await super().async_start_new_kernel_client()
-        if self.preload:
+        if self._preload:
             # Importing the course's libraries (PyTorch: seconds, more when every core
             # is grading) must not count against the time limit of the cell that
             # happens to import them first. Nothing is bound in the student's namespace.
-            code = "\n".join(f"__import__({name!r})" for name in self.preload)
+            code = "\n".join(f"__import__({name!r})" for name in self._preload)
             await ensure_async(
                 kc.execute_interactive(
                     code,
