@@ -72,8 +72,11 @@ def read_only_paths() -> list[str]:
 
 def bwrap_command(scratch_mb: int) -> list[str]:
     """The ``bwrap`` command line that starts ``python -m grading.sandbox`` isolated."""
+    size = str(scratch_mb * 2**20)
     cmd = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent"]
     cmd += ["--new-session", "--cap-drop", "ALL", "--clearenv", "--ro-bind", "/usr", "/usr"]
+    # The scratch first: a library bound below /tmp (a checkout in /tmp) stays visible.
+    cmd += ["--size", size, "--tmpfs", "/tmp"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/", name)
         if path.is_symlink():
@@ -87,8 +90,7 @@ def bwrap_command(scratch_mb: int) -> list[str]:
         cmd += ["--ro-bind", path, path]
     for name in INSIDE_FILES:
         cmd += ["--ro-bind", str(PACKAGE / name), f"{INSIDE_ROOT}/grading/{name}"]
-    size = str(scratch_mb * 2**20)
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
     cmd += ["--size", size, "--tmpfs", "/dev/shm", "--dir", HOME, "--chdir", HOME]
     # bwrap builds the tree above on a tmpfs of its own, unlimited in size: read-only.
     cmd += ["--remount-ro", "/"]
