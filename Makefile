@@ -8,6 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CH ?= 01
 OPEN ?= 1
+# `make grade`: submissions executed at once (default: one per core); UNSAFE=1 grades
+# without a sandbox where none can be made; GRADE_OPTS passes other options, such as
+# GRADE_OPTS="--memory-mb 4096 --cell-timeout 60" (see `python -m grading grade --help`).
+JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
+UNSAFE ?= 0
+GRADE_OPTS ?=
 HTML := _build/html
 # Notebooks executed for the website: static frames of interactive figures, no progress bars.
 WEBSITE := NNLIB_WEBSITE=1 NNLIB_PROGRESS=0
@@ -25,6 +31,7 @@ help:
 	@echo "make bench   time and measure the memory of every notebook"
 	@echo "make release CH=01   write the student version of chapter 01's exercises"
 	@echo "make grade   CH=01   autograde grading/submitted/*/ch01/ into grading/grades.csv"
+	@echo "             JOBS=N  N submissions at once (default: cores); each in a sandbox"
 
 $(STAMP): requirements-lock.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,7 +88,7 @@ release: setup
 	$(BIN)/python -m grading release $(CH)
 
 grade: setup
-	$(BIN)/python -m grading grade $(CH)
+	$(BIN)/python -m grading grade $(CH) --jobs $(JOBS) $(if $(filter 1,$(UNSAFE)),--unsafe) $(GRADE_OPTS)
 
 lock: setup
 	{ echo "# Exact versions of everything the course was tested with (Python 3.11)."; \

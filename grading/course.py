@@ -9,18 +9,20 @@ The course directory (``grading/`` by default) follows nbgrader's layout::
     feedback/<student>/ch01/<notebook>.html        one report per student
     gradebook.db, grades.csv
 
-Each student's submission is autograded in its own process with a time limit, so a
-submission that hangs or breaks nbgrader itself cannot stop the others.
+Each submission's code runs in a sandbox of its own, under the limits of
+``grading.config.Limits``, several at once (``grading.parallel``); nbgrader then
+scores the executed notebooks one by one in this process, the gradebook's only writer.
+A submission that hangs, crashes or attacks the grader costs only its own cells.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,23 +31,21 @@ from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 from nbgrader.utils import capture_log
+from tqdm.auto import tqdm
 
-from grading.config import CELL_TIMEOUT, COURSE_ID, make_config
+from grading.config import COURSE_ID, PRELOAD, Limits, make_config
+from grading.errors import GradingError
+from grading.isolation import EXPOSED, sandbox_problem
+from grading.parallel import execute_class
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_DIR = REPO / "grading"
 NOTEBOOKS_DIR = REPO / "notebooks"
-#: Wall-clock seconds one student's whole autograde may take.
-STUDENT_TIMEOUT = 900
 # nbgrader's Gradebook runs the `alembic` command, installed next to this Python: make
 # sure it is found when the virtualenv's python is called without activating it.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 # Strings that must never reach a student.
 _SECRET_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
-
-
-class GradingError(Exception):
-    """A problem with the input (chapter, notebooks, submissions), explained for people."""
 
 
 @dataclass
@@ -148,40 +148,17 @@ def find_submissions(ch: str | int, course_dir: Path = COURSE_DIR) -> dict[str, 
     return found
 
 
-def autograde_student(
-    ch: str | int, student: str, *, course_dir: Path = COURSE_DIR, cell_timeout: int = CELL_TIMEOUT
-) -> str:
-    """Autograde one student's submission in this process (``grade`` calls it in a child)."""
-    course_dir = Path(course_dir).resolve()
-    config = make_config(course_dir, cell_timeout=cell_timeout)
+def autograde_student(ch: str | int, student: str, *, config) -> str:
+    """Score one student's submission with nbgrader in this process; return its log.
+
+    ``config`` comes from ``make_config``; with a ``results_dir`` the outputs are those
+    of phase 1 (``grading.parallel``), otherwise the notebook is executed now.
+    """
     coursedir = _coursedir(config, assignment_id=assignment_id(ch), student_id=student)
     app = Autograde(coursedir=coursedir, config=config)
     app.force = True
     app.create_student = True
     return _run(app)
-
-
-def _autograde_in_child(
-    ch: str, student: str, course_dir: Path, cell_timeout: int, student_timeout: int
-) -> tuple[bool, str]:
-    command = [sys.executable, "-m", "grading", "autograde-one", ch, student]
-    command += ["--course-dir", str(course_dir), "--cell-timeout", str(cell_timeout)]
-    # A session of its own: on a timeout the child and its kernels are killed together.
-    child = subprocess.Popen(
-        command,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        log, _ = child.communicate(timeout=student_timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        log, _ = child.communicate()
-        return False, f"autograding took longer than {student_timeout} s and was stopped\n{log}"
-    return child.returncode == 0, log
 
 
 def cell_scores(ch: str | int, student: str, course_dir: Path = COURSE_DIR) -> StudentResult:
@@ -212,16 +189,33 @@ def cell_scores(ch: str | int, student: str, course_dir: Path = COURSE_DIR) -> S
     return result
 
 
+def default_jobs() -> int:
+    """Submissions executed at once by default: one per core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
 def grade(
     ch: str | int,
     *,
     course_dir: Path = COURSE_DIR,
-    cell_timeout: int = CELL_TIMEOUT,
-    student_timeout: int = STUDENT_TIMEOUT,
+    limits: Limits | None = None,
+    jobs: int | None = None,
+    unsafe: bool = False,
+    progress: bool = False,
     log=print,
 ) -> list[StudentResult]:
-    """Autograde every submission of chapter ``ch``, write feedback and ``grades.csv``."""
+    """Autograde every submission of chapter ``ch``, write feedback and ``grades.csv``.
+
+    ``jobs`` submissions are executed at once (default: one per core), each in its own
+    sandbox under ``limits``; where no sandbox can be made this refuses, unless
+    ``unsafe``. ``progress`` shows a bar of the students graded.
+    """
     course_dir = Path(course_dir).resolve()
+    limits = limits or Limits()
+    jobs = jobs or default_jobs()
     ch = chapter(ch)
     aid = assignment_id(ch)
     expected = sorted(p.name for p in (course_dir / "source" / aid).glob("*.ipynb"))
@@ -236,8 +230,16 @@ def grade(
             f"no submissions for chapter {ch}: expected "
             f"{course_dir}/submitted/<student>/{aid}/{expected[0]}"
         )
+    problem = sandbox_problem()
+    if problem and not unsafe:
+        raise GradingError(
+            f"no sandbox for the student code: {problem}. To grade without one, run "
+            f"`make grade CH={ch} UNSAFE=1` (--unsafe), knowing that {EXPOSED}"
+        )
+    if problem:
+        log(f"WARNING: grading WITHOUT a sandbox ({problem}): {EXPOSED}.")
 
-    results = []
+    results, to_run = {}, {}
     for student, notebooks in submissions.items():
         names = sorted(p.name for p in notebooks)
         if not set(names) & set(expected):
@@ -245,16 +247,37 @@ def grade(
                 f"expected submitted/{student}/{aid}/{expected[0]}, found {names or 'nothing'}"
             )
             log(f"[{student}] skipped: {message}")
-            results.append(StudentResult(student=student, ok=False, message=message))
-            continue
-        log(f"[{student}] autograding ...")
-        ok, output = _autograde_in_child(ch, student, course_dir, cell_timeout, student_timeout)
-        if ok:
-            results.append(cell_scores(ch, student, course_dir))
+            results[student] = StudentResult(student=student, ok=False, message=message)
         else:
-            tail = "\n".join(output.strip().splitlines()[-15:])
-            log(f"[{student}] FAILED; last lines of its log:\n{tail}")
-            results.append(StudentResult(student=student, ok=False, message="autograde failed"))
+            to_run[student] = [p for p in notebooks if p.name in expected]
+
+    with tempfile.TemporaryDirectory(prefix="grading-results-") as results_dir:
+        config = make_config(course_dir, limits=limits, results_dir=results_dir, unsafe=unsafe)
+        executed = execute_class(
+            to_run,
+            config=config,
+            assignment=aid,
+            results_dir=Path(results_dir),
+            limits=limits.as_dict(),
+            jobs=jobs,
+            unsafe=unsafe,
+            preload=list(PRELOAD),
+        )
+        bar = tqdm(total=len(to_run), unit="student", desc=f"grading ch{ch}", disable=not progress)
+        for student, error in executed:
+            if error is None:
+                try:
+                    autograde_student(ch, student, config=config)
+                    results[student] = cell_scores(ch, student, course_dir)
+                except GradingError as exc:
+                    error = f"nbgrader could not score it:\n{exc}"
+            if error is not None:
+                tail = "\n".join(error.strip().splitlines()[-15:])
+                (bar.write if progress else log)(f"[{student}] FAILED:\n{tail}")
+                results[student] = StudentResult(student=student, ok=False, message="not graded")
+            bar.update()
+        bar.close()
+    results = [results[student] for student in submissions]
 
     config = make_config(course_dir)
     config.HTMLExporter.template_name = "feedback"
@@ -265,11 +288,31 @@ def grade(
     except GradingError as exc:
         log(f"feedback: some reports could not be written:\n{exc}")
 
-    exporter = CsvExportPlugin(config=config)
-    exporter.to = str(course_dir / "grades.csv")
-    with _gradebook(course_dir) as gb:
-        exporter.export(gb)
+    export_csv(course_dir)
     return results
+
+
+def export_csv(course_dir: Path = COURSE_DIR) -> Path:
+    """Write ``grades.csv`` from the gradebook, sorted by chapter and student.
+
+    nbgrader writes the rows in the order the submissions entered the gradebook, which
+    depends on which sandbox finished first; sorted, the file is the same whatever
+    ``jobs`` was.
+    """
+    path = Path(course_dir) / "grades.csv"
+    exporter = CsvExportPlugin()
+    exporter.to = str(path)
+    with _gradebook(Path(course_dir).resolve()) as gb:
+        exporter.export(gb)
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        fields, rows = reader.fieldnames or [], list(reader)
+    rows.sort(key=lambda row: (row.get("assignment", ""), row.get("student_id", "")))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def summary_table(results: list[StudentResult]) -> str:
