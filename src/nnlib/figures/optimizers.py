@@ -27,7 +27,7 @@ from nnlib.data import digits_split
 from nnlib.losses import accuracy, first_step_below
 from nnlib.mlp import MLP, MLPConfig
 from nnlib.optim import OPTIMIZERS, SGD, make_optimizer, make_schedule
-from nnlib.plots import OKABE_ITO, SERIES_COLORS, SERIES_LINESTYLES
+from nnlib.plots import OKABE_ITO, series_style
 from nnlib.train import History, fit
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
@@ -303,16 +303,11 @@ def plot_surface(ax: Axes, surface: str, *, resolution: int = 120) -> Axes:
     return ax
 
 
-_SERIES_MARKERS = tuple(MARKERS.values())
-
-
 def _style(label: str, i: int) -> dict[str, str]:
-    # An optimizer's own colour, line style and marker; any other label the i-th of each.
-    return {
-        "color": COLORS.get(label, SERIES_COLORS[i % len(SERIES_COLORS)]),
-        "linestyle": LINESTYLES.get(label, SERIES_LINESTYLES[i % len(SERIES_LINESTYLES)]),
-        "marker": MARKERS.get(label, _SERIES_MARKERS[i % len(_SERIES_MARKERS)]),
-    }
+    # An optimizer's own colour, line style and marker; any other label the i-th series'.
+    if label in COLORS:
+        return {"color": COLORS[label], "linestyle": LINESTYLES[label], "marker": MARKERS[label]}
+    return series_style(i, marker=True)
 
 
 def plot_trajectories(
