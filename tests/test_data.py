@@ -1,3 +1,5 @@
+import random
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +14,7 @@ from nnlib.data import (
     make_moons,
     make_spirals,
     make_xor,
+    mnist1d,
     standardize,
 )
 
@@ -151,3 +154,34 @@ def test_standardize_with_a_reference_and_the_input_check():
     check_2d(torch.zeros(3, 4), features=4)
     with pytest.raises(ValueError, match="4 features"):
         check_2d(torch.zeros(3, 5), features=4)
+
+
+def test_mnist1d_is_the_papers_set_made_offline_and_leaves_the_global_rng_alone():
+    # The generator reseeds numpy's legacy global stream; the loader must restore it.
+    np.random.seed(7)  # noqa: NPY002
+    random.seed(7)
+    X_tr, y_tr, X_te, y_te = mnist1d()
+    assert np.random.rand() == np.random.RandomState(7).rand()  # noqa: NPY002
+    assert random.random() == random.Random(7).random()
+    assert X_tr.shape == (4000, 40) and X_te.shape == (1000, 40)
+    assert X_tr.dtype == torch.float32 and y_te.dtype == torch.int64
+    assert np.bincount(y_tr.numpy(), minlength=10).min() > 300  # all ten digits, near balanced
+    X_all = torch.cat([X_tr, X_te])
+    assert abs(float(X_all.mean())) < 1e-4 and abs(float(X_all.std()) - 1) < 1e-3
+    again = mnist1d()
+    assert all(torch.equal(a, b) for a, b in zip(again, (X_tr, y_tr, X_te, y_te), strict=True))
+    again[0][0, 0] = 123.0  # a caller's edit does not reach the cache
+    assert mnist1d()[0][0, 0] != 123.0
+
+
+def test_mnist1d_shuffled_permutes_positions_once_for_both_splits():
+    X_tr, y_tr, X_te, _ = mnist1d()
+    S_tr, s_y, S_te, _ = mnist1d(shuffled=True)
+    assert torch.equal(s_y, y_tr)
+    order = np.random.default_rng(0).permutation(40)
+    assert torch.equal(S_tr, X_tr[:, order]) and torch.equal(S_te, X_te[:, order])
+    assert not torch.equal(S_tr, X_tr)
+    with pytest.raises(ValueError, match="num_samples must be an integer"):
+        mnist1d(num_samples=2.5)
+    small = mnist1d(num_samples=200, seed=1)
+    assert small[0].shape == (160, 40) and small[2].shape == (40, 40)
