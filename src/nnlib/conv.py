@@ -106,7 +106,7 @@ def conv2d(
 ) -> torch.Tensor:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d`` computes it.
 
-    ``out[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] x_pad[n, g*C_g + c, s i + d u, s j + d v]``
+    ``out[n, o, i, j] = b[o] + sum_{c,u,v} W[o,c,u,v] x_pad[n, g C_g + c, s i + d u, s j + d v]``
     where ``g`` is output channel ``o``'s group and ``C_g = C_in / groups``.
 
     Shapes
