@@ -85,3 +85,19 @@ def test_recipe_learns_an_easy_task_and_restores_threads():
     )
     assert history.final("val", "accuracy") > 0.8
     assert seconds > 0 and torch.get_num_threads() == threads
+
+
+def test_basic_block_shortcut_and_parameters():
+    from nnlib.cnn import BasicBlock
+
+    same = BasicBlock(16, 16)
+    assert isinstance(same.shortcut, nn.Identity)
+    assert num_parameters(same) == 2 * (16 * 16 * 9) + 2 * (2 * 16)  # convs + batch norms
+    down = BasicBlock(16, 32, stride=2)
+    assert down(torch.randn(2, 16, 9, 9)).shape == (2, 32, 5, 5)
+    assert num_parameters(down) == 16 * 32 * 9 + 32 * 32 * 9 + 16 * 32 + 3 * 2 * 32
+    with torch.no_grad():  # zero residual branch: the block is relu(shortcut(x))
+        same.bn2.weight.zero_()
+    same.eval()
+    x = torch.randn(1, 16, 5, 5)
+    torch.testing.assert_close(same(x), torch.relu(x))

@@ -18,6 +18,8 @@ to 56% while the others do not move. This module holds what later chapters reuse
   core and reaches more than 94% (``make bench`` measures it).
   One thread is faster than two for models this small: the work per layer is
   too small to pay for the synchronization.
+* :class:`BasicBlock`, the residual block of ResNet-18 (He et al. 2016): two 3x3
+  convolutions with batch norm, added to a shortcut.
 * :func:`receptive_field` (the formula) and :func:`measured_receptive_field` (the
   input positions on which one output unit's gradient is not zero).
 
@@ -42,6 +44,8 @@ from nnlib.train import History, fit
 __all__ = [
     "CNNConfig",
     "CNN1D",
+    "BasicBlock",
+    "RESNET18_STAGES",
     "MODELS",
     "make_model",
     "num_parameters",
@@ -140,6 +144,50 @@ class CNN1D(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = self.features(x).amax(dim=-1)  # (N, C): the strongest response anywhere
         return self.head(pooled)  # (N, num_classes)
+
+
+#: ResNet-18's stages: (output channels, basic blocks, stride of the first block).
+RESNET18_STAGES: tuple[tuple[int, int, int], ...] = (
+    (64, 2, 1),
+    (128, 2, 2),
+    (256, 2, 2),
+    (512, 2, 2),
+)
+
+
+class BasicBlock(nn.Module):
+    """``relu(bn(conv(relu(bn(conv(x))))) + shortcut(x))``, the block of ResNet-18 and -34.
+
+    The shortcut is the identity, or a strided 1x1 convolution with batch norm where
+    the block changes the resolution or the number of channels.
+
+    Shapes
+    ------
+    x : (B, C_in, height, width);  returns (B, C_out, height / stride, width / stride).
+
+    Examples
+    --------
+    >>> block = BasicBlock(64, 128, stride=2)
+    >>> block(torch.zeros(2, 64, 8, 8)).shape
+    torch.Size([2, 128, 4, 4])
+    """
+
+    def __init__(self, c_in: int, c_out: int, *, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:  # match the residual's shape
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))  # (B, C_out, height', width')
+        out = self.bn2(self.conv2(out))  # (B, C_out, height', width')
+        return torch.relu(out + self.shortcut(x))
 
 
 def num_parameters(model: nn.Module) -> int:
