@@ -116,7 +116,16 @@ def draw_kernel(fig: Figure, *, preset: str, center: float = 0.0) -> None:
     bound = max(1.0, float(np.abs(kernel).max()))
     ax_k.imshow(kernel, cmap="RdBu_r", vmin=-bound, vmax=bound)
     for (i, j), v in np.ndenumerate(kernel):
-        ax_k.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=9)
+        dark = abs(v) > 0.6 * bound  # white text on the saturated cells
+        ax_k.text(
+            j,
+            i,
+            f"{v:.2g}",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="white" if dark else "black",
+        )
     ax_k.set_title(f"{preset} kernel" + (f" {center:+.2g}" if center else ""))
     lim = max(float(np.abs(out).max()), 1e-9)
     ax_out.imshow(out, cmap="gray", vmin=-lim if out.min() < 0 else 0, vmax=lim)
