@@ -4,18 +4,22 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from nnlib.cnn import Recipe, receptive_field  # noqa: E402
 from nnlib.figures.convolution import (  # noqa: E402
     KERNELS,
-    PAPER_ACCURACY,
     apply_kernel,
-    benchmark,
     demo_image,
     field_layers,
     interactive_kernel,
     interactive_receptive_field,
+)
+from nnlib.figures.mnist1d import (  # noqa: E402
+    PAPER_ACCURACY,
+    benchmark,
+    interactive_filters,
     plot_benchmark,
     plot_signals,
 )
@@ -73,3 +77,20 @@ def test_benchmark_rows_and_plot():
     assert len(ax.lines) == 10
     with pytest.raises(ValueError, match=r"X \(N, L\)"):
         plot_signals(Figure().add_subplot(), np.zeros(40), np.arange(1), title="x")
+
+
+def test_filter_figure_at_every_extreme_and_responses_match_the_layer():
+    rows = benchmark(["cnn"], recipe=Recipe(epochs=1, batch_size=50), num_samples=100)
+    net = rows[0]["net"]
+    X = torch.randn(12, 40, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(12) % 10
+    fig = interactive_filters(net, X, y)
+    assert fig.frame_count <= 32
+    for params in fig.extreme_settings():
+        axes = fig.render(**params).axes
+        assert axes[0].get_title() == f"kernel {params['index']}"
+        assert len(axes[0].patches) == 5
+    with torch.no_grad():
+        expected = torch.relu(net.body[0](X[:1].unsqueeze(1)))[0, 3]
+    image = fig.render(index=3).axes[1].images[0].get_array()
+    np.testing.assert_allclose(image[0], expected.numpy(), rtol=1e-5)

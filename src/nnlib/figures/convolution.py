@@ -4,28 +4,24 @@
   an editable centre weight live) to a test image with :func:`nnlib.conv.conv2d`.
 * :func:`interactive_receptive_field` draws which units of a stack of
   convolutions one output unit depends on, down to the input.
-* :func:`benchmark` trains the MNIST-1D models of :mod:`nnlib.cnn` on the data as
-  generated and shuffled; :func:`plot_benchmark` sets our accuracies beside the
-  paper's (Greydanus & Kobak 2020).
+
+The MNIST-1D benchmark's experiments and figures are in :mod:`nnlib.figures.mnist1d`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from nnlib.cnn import MODELS, RECIPES, make_model, num_parameters, receptive_field, train_mnist1d
+from nnlib.cnn import receptive_field
 from nnlib.conv import conv2d
-from nnlib.data import mnist1d
 from nnlib.plots import series_style
 from nnlib.widgets import Choice, InteractiveFigure, Slider
 
 __all__ = [
     "KERNELS",
-    "PAPER_ACCURACY",
     "demo_image",
     "apply_kernel",
     "draw_kernel",
@@ -33,9 +29,6 @@ __all__ = [
     "field_layers",
     "draw_receptive_field",
     "interactive_receptive_field",
-    "benchmark",
-    "plot_benchmark",
-    "plot_signals",
 ]
 
 #: 3x3 kernels of the editor: identity, a Laplacian edge detector, a box blur, sharpening.
@@ -44,13 +37,6 @@ KERNELS: dict[str, np.ndarray] = {
     "edge": np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=float),
     "blur": np.full((3, 3), 1 / 9),
     "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
-}
-
-#: Test accuracy (%) in Greydanus & Kobak (2020), Table 1: (as generated, shuffled).
-PAPER_ACCURACY: dict[str, tuple[float, float]] = {
-    "logistic": (32.0, 32.0),
-    "mlp": (68.0, 68.0),
-    "cnn": (94.0, 56.0),
 }
 
 
@@ -259,105 +245,3 @@ def interactive_receptive_field() -> InteractiveFigure:
             "kernels, strides and dilation."
         ),
     )
-
-
-def benchmark(
-    models=MODELS, *, recipe=None, num_samples: int = 5000
-) -> list[dict[str, float | str | int]]:
-    """Train each model on MNIST-1D as generated and shuffled; one row per model.
-
-    Each model trains with ``recipe``, by default its own in :data:`nnlib.cnn.RECIPES`.
-
-    Shapes
-    ------
-    returns rows with keys model, parameters, accuracy, shuffled (test accuracy in %),
-    seconds, shuffled_seconds.
-
-    Examples
-    --------
-    >>> from nnlib.cnn import Recipe
-    >>> rows = benchmark(["logistic"], recipe=Recipe(epochs=1), num_samples=200)
-    >>> rows[0]["model"], rows[0]["parameters"]
-    ('logistic', 410)
-    """
-    rows = []
-    for name in models:
-        row: dict[str, float | str | int] = {"model": name}
-        for shuffled, key in ((False, "accuracy"), (True, "shuffled")):
-            model = make_model(name)
-            history, seconds = train_mnist1d(
-                model,
-                mnist1d(shuffled=shuffled, num_samples=num_samples),
-                recipe or RECIPES.get(name),
-            )
-            row[key] = 100 * history.final("val", "accuracy")
-            row["seconds" if not shuffled else "shuffled_seconds"] = seconds
-            row["parameters"] = num_parameters(model)
-        rows.append(row)
-    return rows
-
-
-def plot_benchmark(ax: Axes, rows: list[dict]) -> Axes:
-    """Bars of test accuracy: ours and the paper's, as generated and shuffled.
-
-    Examples
-    --------
-    >>> fig = Figure()
-    >>> rows = [{"model": "cnn", "accuracy": 95.0, "shuffled": 60.0}]
-    >>> plot_benchmark(fig.add_subplot(), rows).get_ylabel()
-    'test accuracy (%)'
-    """
-    names = [r["model"] for r in rows]
-    x = np.arange(len(names))
-    bars = [
-        ("ours, as generated", [r["accuracy"] for r in rows], None),
-        ("paper, as generated", [PAPER_ACCURACY[n][0] for n in names], "//"),
-        ("ours, shuffled", [r["shuffled"] for r in rows], None),
-        ("paper, shuffled", [PAPER_ACCURACY[n][1] for n in names], "//"),
-    ]
-    width = 0.2
-    for i, (label, values, hatch) in enumerate(bars):
-        style = series_style(i // 2)  # one colour per condition; the paper's hatched
-        ax.bar(
-            x + (i - 1.5) * width,
-            values,
-            width,
-            label=label,
-            color=style["color"],
-            hatch=hatch,
-            edgecolor="white" if hatch else None,
-        )
-    ax.set_xticks(x, names)
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_ylim(0, 119)
-    ax.axhline(10, color="0.5", lw=0.8, ls=":")
-    ax.legend(loc="upper left", ncol=2, fontsize="small", frameon=False)
-    ax.set_title("MNIST-1D: our models beside the paper's")
-    return ax
-
-
-def plot_signals(ax: Axes, X: np.ndarray, y: np.ndarray, *, title: str, per_class: int = 1) -> Axes:
-    """A few signals, one row per class, offset vertically.
-
-    Shapes
-    ------
-    X : (N, L);  y : (N,).
-
-    Examples
-    --------
-    >>> fig = Figure()
-    >>> X = np.random.default_rng(0).normal(size=(20, 40)); y = np.arange(20) % 10
-    >>> plot_signals(fig.add_subplot(), X, y, title="t").get_ylabel()
-    'class'
-    """
-    X, y = np.asarray(X), np.asarray(y)
-    if X.ndim != 2 or y.shape != (len(X),):
-        raise ValueError(f"expected X (N, L) and y (N,), got {X.shape} and {y.shape}")
-    for c in range(10):
-        for j in np.flatnonzero(y == c)[:per_class]:
-            ax.plot(X[j] / 4 + c, color=series_style(c % 2)["color"], lw=1.2)
-    ax.set_yticks(range(10))
-    ax.set_ylabel("class")
-    ax.set_xlabel("position")
-    ax.set_title(title, fontsize="medium")
-    return ax
