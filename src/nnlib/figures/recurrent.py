@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 
@@ -51,6 +52,7 @@ __all__ = [
     "royal_corpus",
     "ppmi_embeddings",
     "analogy",
+    "people_analogies",
     "plot_embedding_plane",
     "time_recurrence_vs_conv",
     "plot_timing",
@@ -510,3 +512,35 @@ def plot_timing(ax: Axes, lengths: Sequence[int], times: dict[str, np.ndarray], 
            ylabel="forward time (ms, log scale)", title=title)  # fmt: skip
     ax.legend(loc="upper left", fontsize="small")
     return ax
+
+
+def people_analogies(E: np.ndarray, vocab: list[str]) -> tuple[int, int]:
+    """How many analogies ``a - b + c`` among :data:`PEOPLE` find the right fourth person.
+
+    The right answer has the attributes of ``a`` with those in which ``b`` and ``c``
+    differ swapped (king - man + woman: royal adult, male swapped for female, is the
+    queen); only triples where that is well defined and names a fourth person count.
+
+    Examples
+    --------
+    >>> E, vocab = ppmi_embeddings(royal_corpus(2000), dim=8)
+    >>> people_analogies(E, vocab)
+    (96, 96)
+    """
+    by_attributes = {attrs: name for name, attrs in PEOPLE.items()}
+    correct = total = 0
+    for a, b, c in itertools.permutations(PEOPLE, 3):
+        target = []
+        for x, y, z in zip(PEOPLE[a], PEOPLE[b], PEOPLE[c], strict=True):
+            if y == z:
+                target.append(x)
+            elif x == y:
+                target.append(z)
+            else:  # b and c differ where a differs from b: no defined answer
+                break
+        else:
+            d = by_attributes[tuple(target)]
+            if d not in (a, b, c):
+                total += 1
+                correct += analogy(E, vocab, a, b, c)[0] == d
+    return correct, total
