@@ -158,26 +158,13 @@ class _TokenLayerNorm(LayerNorm):
         return super().forward(x.reshape(-1, x.shape[-1])).view(x.shape)  # (B*T, C) -> (B, T, C)
 
 
-class _Sublayers(nn.Module):
-    """Residual wiring shared by the blocks: ``x + f(norm(x))`` or ``norm(x + f(x))``."""
-
-    def __init__(self, d_model: int, n: int, dropout: float, norm_first: bool) -> None:
-        super().__init__()
-        self.norms = nn.ModuleList(_TokenLayerNorm(d_model) for _ in range(n))
-        self.dropout, self.norm_first = nn.Dropout(dropout), norm_first
-
-    def residual(self, i: int, x: torch.Tensor, f) -> torch.Tensor:
-        if self.norm_first:
-            return x + self.dropout(f(self.norms[i](x)))
-        return self.norms[i](x + self.dropout(f(x)))
-
-
 class EncoderBlock(nn.Module):
     """Self-attention, then feed-forward, each in a residual connection with layer norm.
 
     Shapes
     ------
-    x : (B, T, d_model);  key_valid : (B, T) bool;  returns (B, T, d_model)
+    x : (B, T, d_model);  mask : broadcastable to (B, num_heads, T, T);
+    key_valid : (B, T) bool;  returns (B, T, d_model)
     [and the attention weights (B, num_heads, T, T)].
 
     Examples
@@ -201,21 +188,28 @@ class EncoderBlock(nn.Module):
         super().__init__()
         self.attn = MultiHeadAttention(d_model, num_heads, dropout=dropout)
         self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout)
-        self.sub = _Sublayers(d_model, 2, dropout, norm_first)
+        self.norm1, self.norm2 = _TokenLayerNorm(d_model), _TokenLayerNorm(d_model)
+        self.dropout, self.norm_first = nn.Dropout(dropout), norm_first
 
-    def forward(self, x, *, mask=None, key_valid=None, is_causal=False, need_weights=False):
-        weights = []
-
-        def attend(h):
-            out, w = self.attn(
-                h, mask=mask, key_valid=key_valid, is_causal=is_causal, need_weights=True
-            )
-            weights.append(w)
-            return out
-
-        x = self.sub.residual(0, x, attend)  # (B, T, d_model)
-        x = self.sub.residual(1, x, self.ff)  # (B, T, d_model)
-        return (x, weights[0]) if need_weights else x
+    def forward(
+        self,
+        x: torch.Tensor,
+        *,
+        mask: torch.Tensor | None = None,
+        key_valid: torch.Tensor | None = None,
+        is_causal: bool = False,
+        need_weights: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        kw = dict(mask=mask, key_valid=key_valid, is_causal=is_causal, need_weights=True)
+        if self.norm_first:  # pre-norm: x + f(norm(x)); the residual path stays untouched
+            a, w = self.attn(self.norm1(x), **kw)  # (B, T, d_model), (B, h, T, T)
+            x = x + self.dropout(a)
+            x = x + self.dropout(self.ff(self.norm2(x)))
+        else:  # post-norm (the original): norm(x + f(x))
+            a, w = self.attn(x, **kw)
+            x = self.norm1(x + self.dropout(a))
+            x = self.norm2(x + self.dropout(self.ff(x)))
+        return (x, w) if need_weights else x
 
     @torch.no_grad()
     def load_torch_weights(self, layer: nn.TransformerEncoderLayer) -> EncoderBlock:
@@ -254,16 +248,32 @@ class DecoderBlock(nn.Module):
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout)
         self.cross_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout)
         self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout)
-        self.sub = _Sublayers(d_model, 3, dropout, norm_first)
+        self.norm1, self.norm2, self.norm3 = (_TokenLayerNorm(d_model) for _ in range(3))
+        self.dropout, self.norm_first = nn.Dropout(dropout), norm_first
 
-    def forward(self, x, memory, *, key_valid=None, memory_valid=None, is_causal=True):
-        x = self.sub.residual(  # queries see earlier target tokens only
-            0, x, lambda h: self.self_attn(h, key_valid=key_valid, is_causal=is_causal)
-        )
-        x = self.sub.residual(  # every target token reads the whole source
-            1, x, lambda h: self.cross_attn(h, memory, memory, key_valid=memory_valid)
-        )
-        return self.sub.residual(2, x, self.ff)  # (B, T, d_model)
+    def forward(
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor,
+        *,
+        key_valid: torch.Tensor | None = None,
+        memory_valid: torch.Tensor | None = None,
+        is_causal: bool = True,
+    ) -> torch.Tensor:
+        # Queries see earlier target tokens only; then every target token reads the source.
+        def self_attend(h):
+            return self.self_attn(h, key_valid=key_valid, is_causal=is_causal)
+
+        def cross_attend(h):
+            return self.cross_attn(h, memory, memory, key_valid=memory_valid)
+
+        if self.norm_first:
+            x = x + self.dropout(self_attend(self.norm1(x)))  # (B, T, d_model)
+            x = x + self.dropout(cross_attend(self.norm2(x)))
+            return x + self.dropout(self.ff(self.norm3(x)))
+        x = self.norm1(x + self.dropout(self_attend(x)))
+        x = self.norm2(x + self.dropout(cross_attend(x)))
+        return self.norm3(x + self.dropout(self.ff(x)))
 
     @torch.no_grad()
     def load_torch_weights(self, layer: nn.TransformerDecoderLayer) -> DecoderBlock:
@@ -277,8 +287,8 @@ class DecoderBlock(nn.Module):
 def _copy_ff_norms(block: nn.Module, layer: nn.Module, n: int) -> None:
     block.ff.linear1.load_state_dict(layer.linear1.state_dict())
     block.ff.linear2.load_state_dict(layer.linear2.state_dict())
-    for i in range(n):
-        block.sub.norms[i].load_state_dict(getattr(layer, f"norm{i + 1}").state_dict())
+    for i in range(1, n + 1):
+        getattr(block, f"norm{i}").load_state_dict(getattr(layer, f"norm{i}").state_dict())
 
 
 @dataclass
@@ -333,7 +343,14 @@ class Encoder(nn.Module):
         )
         self.norm = _TokenLayerNorm(c.d_model) if c.norm_first else nn.Identity()
 
-    def forward(self, x, *, key_valid=None, is_causal=False, need_weights=False):
+    def forward(
+        self,
+        x: torch.Tensor,
+        *,
+        key_valid: torch.Tensor | None = None,
+        is_causal: bool = False,
+        need_weights: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         x = self.pos(x)  # (B, T, d_model)
         weights = []
         for block in self.blocks:
@@ -367,7 +384,13 @@ class TokenTransformer(nn.Module):
         self.encoder = Encoder(config)
         self.head = nn.Linear(config.d_model, num_outputs)
 
-    def forward(self, tokens, *, key_valid=None, need_weights=False):
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        *,
+        key_valid: torch.Tensor | None = None,
+        need_weights: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         if tokens.dim() != 2 or tokens.is_floating_point():
             raise ValueError(
                 f"tokens must be int64 of shape (B, T), got {tokens.dtype} {tuple(tokens.shape)}"

@@ -82,7 +82,9 @@ class ViT1D(nn.Module):
             )
         return x.view(x.shape[0], self.num_patches, self.config.patch_size)  # (B, N, P)
 
-    def forward(self, x, *, need_weights=False):
+    def forward(
+        self, x: torch.Tensor, *, need_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         tokens = self.patch_embed(self.patches(x))  # (B, N, d_model)
         if self.cls is not None:
             cls = self.cls.expand(x.shape[0], -1, -1)  # (B, 1, d_model)
