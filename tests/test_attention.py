@@ -10,7 +10,7 @@ from nnlib.attention import (
     scaled_dot_product_attention,
 )
 
-SHAPES = [  # (leading dims, T_q, T_k, d_k, d_v)
+SHAPES = [  # (leading dims, T_q, T_k, d_head, d_v)
     ((), 3, 3, 4, 4),
     ((2,), 4, 6, 5, 3),
     ((2, 3), 5, 5, 8, 8),
@@ -23,10 +23,10 @@ def _randn(*shape, seed=0):
     return torch.randn(*shape, generator=g, dtype=torch.float64)
 
 
-def _qkv(lead, T_q, T_k, d_k, d_v, seed=0):
+def _qkv(lead, T_q, T_k, d_head, d_v, seed=0):
     return (
-        _randn(*lead, T_q, d_k, seed=seed).requires_grad_(),
-        _randn(*lead, T_k, d_k, seed=seed + 1).requires_grad_(),
+        _randn(*lead, T_q, d_head, seed=seed).requires_grad_(),
+        _randn(*lead, T_k, d_head, seed=seed + 1).requires_grad_(),
         _randn(*lead, T_k, d_v, seed=seed + 2).requires_grad_(),
     )
 
@@ -54,7 +54,7 @@ def _random_bool_mask(shape, seed, keep_one=True):
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("kind", ["none", "bool", "float", "causal"])
 def test_sdpa_matches_torch(shape, kind):
-    lead, T_q, T_k, d_k, d_v = shape
+    lead, T_q, T_k, d_head, d_v = shape
     ours_in = _qkv(*shape)
     ref_in = _copies(ours_in)
     kw_ours, kw_ref = {}, {}
@@ -127,7 +127,7 @@ def test_causal_mask_blocks_the_future():
 
 def test_sdpa_errors_name_what_was_expected():
     Q, K, V = _qkv((2,), 3, 4, 5, 6)
-    with pytest.raises(ValueError, match="same size d_k"):
+    with pytest.raises(ValueError, match="same size d_head"):
         scaled_dot_product_attention(Q, K[..., :4], V)
     with pytest.raises(ValueError, match="same T_k"):
         scaled_dot_product_attention(Q, K, V[:, :3])

@@ -3,7 +3,7 @@
 Attention (Bahdanau, Cho and Bengio 2015; in this form Vaswani et al. 2017,
 "Attention Is All You Need") lets every query read a weighted average of values,
 weighted by how well the query matches each value's key:
-``Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V``.
+``Attention(Q, K, V) = softmax(Q K^T / sqrt(d_head)) V``.
 
 **One mask convention throughout nnlib.** A boolean mask is ``True`` where a query
 *may attend* to a key (the convention of
@@ -88,7 +88,7 @@ def _check_qkv(Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor) -> None:
         raise TypeError(f"Q, K, V must share one dtype, got {Q.dtype}, {K.dtype}, {V.dtype}")
     if Q.shape[-1] != K.shape[-1]:
         raise ValueError(
-            f"queries and keys must have the same size d_k, got Q {tuple(Q.shape)}, "
+            f"queries and keys must have the same size d_head, got Q {tuple(Q.shape)}, "
             f"K {tuple(K.shape)}"
         )
     if K.shape[-2] != V.shape[-2]:
@@ -127,7 +127,7 @@ def scaled_dot_product_attention(
     scale: float | None = None,
     return_weights: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-    """``softmax(Q K^T * scale + mask) V``, with ``scale = 1/sqrt(d_k)`` by default.
+    """``softmax(Q K^T * scale + mask) V``, with ``scale = 1/sqrt(d_head)`` by default.
 
     Parameters
     ----------
@@ -137,7 +137,7 @@ def scaled_dot_product_attention(
     is_causal : bool
         Apply :func:`causal_mask` (cannot be combined with ``mask``, as in PyTorch).
     scale : float, optional
-        The factor on the scores; ``1/sqrt(d_k)`` keeps their variance near 1 when the
+        The factor on the scores; ``1/sqrt(d_head)`` keeps their variance near 1 when the
         entries of ``Q`` and ``K`` have variance 1, so the softmax does not saturate.
     return_weights : bool
         Also return the attention weights.
@@ -146,7 +146,7 @@ def scaled_dot_product_attention(
 
     Shapes
     ------
-    Q : (..., T_q, d_k);  K : (..., T_k, d_k);  V : (..., T_k, d_v);
+    Q : (..., T_q, d_head);  K : (..., T_k, d_head);  V : (..., T_k, d_v);
     mask : broadcastable to (..., T_q, T_k);  returns (..., T_q, d_v)
     [and weights (..., T_q, T_k)].
 
