@@ -30,3 +30,18 @@ def test_vit1d_errors():
         ViT1D(ViTConfig(pool="max"))
     with pytest.raises(ValueError, match=r"\(B, 40\)"):
         ViT1D(ViTConfig())(torch.zeros(2, 39))
+
+
+def test_vit1d_follows_the_positional_choice():
+    sin = ViT1D(ViTConfig(transformer=TransformerConfig(d_model=8, num_heads=2)))
+    assert not any("pos" in name for name, _ in sin.named_parameters())  # fixed encoding
+    learned = ViT1D(
+        ViTConfig(
+            pool="cls",
+            transformer=TransformerConfig(
+                d_model=8, num_heads=2, positional="learned", pos_init_std=0.02
+            ),
+        )
+    )
+    pe = learned.encoder.pos.pe
+    assert pe.shape == (11, 8) and pe.requires_grad and 0.005 < pe.std().item() < 0.05

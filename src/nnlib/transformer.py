@@ -310,6 +310,7 @@ class TransformerConfig:
     norm_first: bool = True
     max_len: int = 64
     positional: str = "sinusoidal"  # or "learned"
+    pos_init_std: float = 1.0  # initial scale of learned positions
 
 
 class Encoder(nn.Module):
@@ -336,12 +337,11 @@ class Encoder(nn.Module):
         c = config
         if c.positional not in ("sinusoidal", "learned"):
             raise ValueError(f"positional must be 'sinusoidal' or 'learned', got {c.positional!r}")
-        pos = (
-            SinusoidalPositionalEncoding
-            if c.positional == "sinusoidal"
-            else LearnedPositionalEncoding
-        )
-        self.config, self.pos = c, pos(c.d_model, c.max_len)
+        if c.positional == "sinusoidal":
+            self.pos = SinusoidalPositionalEncoding(c.d_model, c.max_len)
+        else:
+            self.pos = LearnedPositionalEncoding(c.d_model, c.max_len, init_std=c.pos_init_std)
+        self.config = c
         d_ff = 4 * c.d_model if c.d_ff is None else c.d_ff
         kw = dict(dropout=c.dropout, activation=c.activation, norm_first=c.norm_first)
         self.blocks = nn.ModuleList(

@@ -4,7 +4,9 @@ The Vision Transformer (Dosovitskiy et al. 2021, "An Image is Worth 16x16 Words"
 treats an image as a sequence of patches: each patch becomes one token, and a
 standard Transformer encoder (:class:`nnlib.transformer.Encoder`) reads them. This
 is the simple form of Beyer, Zhai and Kolesnikov (2022), "Better plain ViT
-baselines": learned positions, and a readout by a class token or by mean pooling.
+baselines": fixed sinusoidal positions and a readout by mean pooling; the original
+ViT's learned positions and class token are the alternatives (``positional="learned"``,
+``pool="cls"``).
 For MNIST-1D a signal of 40 samples cut into patches of 4 gives 10 tokens.
 """
 
@@ -27,7 +29,7 @@ class ViTConfig:
     signal_length: int = 40
     patch_size: int = 4
     num_classes: int = 10
-    pool: str = "cls"  # or "mean"
+    pool: str = "mean"  # or "cls"
     transformer: TransformerConfig | None = None
 
 
@@ -37,7 +39,7 @@ class ViT1D(nn.Module):
     The signal is cut into ``signal_length / patch_size`` non-overlapping patches,
     each mapped linearly to a token; with ``pool="cls"`` a learned class token is put
     in front and its final vector classifies, with ``pool="mean"`` the tokens'
-    average does. Positions are learned.
+    average does. Positions follow ``transformer.positional``.
 
     Shapes
     ------
@@ -50,7 +52,7 @@ class ViT1D(nn.Module):
     >>> vit = ViT1D(cfg)
     >>> logits, ws = vit(torch.randn(5, 40), need_weights=True)
     >>> tuple(logits.shape), tuple(ws[0].shape)
-    ((5, 10), (5, 2, 11, 11))
+    ((5, 10), (5, 2, 10, 10))
     """
 
     def __init__(self, config: ViTConfig) -> None:
@@ -66,9 +68,7 @@ class ViT1D(nn.Module):
         self.num_patches = c.signal_length // c.patch_size
         n_tokens = self.num_patches + (c.pool == "cls")
         self.config = c
-        self.t_config = TransformerConfig(
-            **{**vars(t), "max_len": n_tokens, "positional": "learned"}
-        )
+        self.t_config = TransformerConfig(**{**vars(t), "max_len": n_tokens})
         self.patch_embed = nn.Linear(c.patch_size, t.d_model)
         self.cls = nn.Parameter(torch.zeros(1, 1, t.d_model)) if c.pool == "cls" else None
         self.encoder = Encoder(self.t_config)
