@@ -236,3 +236,15 @@ def test_multi_head_attention_ignores_padding_values():
     x2 = x.clone()
     x2[:, 4:] = 1e3  # garbage in the padding must not reach the real tokens
     torch.testing.assert_close(mha(x, key_valid=valid)[:, :4], mha(x2, key_valid=valid)[:, :4])
+
+
+def test_multi_head_attention_with_an_empty_sequence_stays_finite():
+    # A sequence of length 0 (every key padding) reads nothing: its output is W_o's bias.
+    mha = MultiHeadAttention(8, 2)
+    x = torch.randn(2, 4, 8, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    out, w = mha(x, key_valid=padding_mask([4, 0], 4), need_weights=True)
+    assert torch.equal(w[1], torch.zeros(2, 4, 4))
+    torch.testing.assert_close(out[1], mha.W_o.bias.expand(4, 8))
+    out.sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in (x, *mha.parameters()))
+    assert x.grad[1].abs().max() == 0
