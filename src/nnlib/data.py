@@ -39,6 +39,13 @@ __all__ = [
     "digits_split",
     "MNIST1D_LENGTH",
     "mnist1d",
+    # sequence tasks (chapter 7)
+    "PAD_TOKEN",
+    "BOS_TOKEN",
+    "EOS_TOKEN",
+    "FIRST_SYMBOL",
+    "adding_problem",
+    "sequence_reversal",
 ]
 
 #: Truth tables of the gates, in the row order (0,0), (0,1), (1,0), (1,1).
@@ -362,3 +369,92 @@ def mnist1d(
         torch.tensor(X_test, dtype=torch.float32),
         torch.tensor(y_test, dtype=torch.int64),
     )
+
+
+# --- Sequence tasks (chapter 7): the adding problem and sequence reversal -------------------
+#
+# Generated from a seed, never downloaded. Token sequences share one convention, so that a
+# sequence-to-sequence model can read any of them: 0 pads, 1 begins and 2 ends a sequence,
+# and the task's own symbols are 3, 4, ...
+
+#: Padding, begin-of-sequence and end-of-sequence tokens of the token tasks.
+PAD_TOKEN, BOS_TOKEN, EOS_TOKEN = 0, 1, 2
+#: The first token id that stands for a symbol of a task.
+FIRST_SYMBOL = 3
+
+
+def adding_problem(n: int, length: int, *, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The adding problem (Hochreiter & Schmidhuber 1997): add the two marked numbers.
+
+    Each sequence has ``length`` steps of two features: a number drawn uniformly from
+    [0, 1], and a marker that is 1 at exactly two steps (one in the first half, one in
+    the second) and 0 elsewhere. The target is the sum of the two marked numbers. A
+    model that ignores the input and always answers 1 has a mean squared error of
+    Var(U1 + U2) = 1/6, about 0.167.
+
+    Shapes
+    ------
+    X : (n, length, 2) float32;  y : (n,) float32.
+
+    Examples
+    --------
+    >>> X, y = adding_problem(4, 10, seed=0)
+    >>> tuple(X.shape), X[..., 1].sum(dim=1).tolist()
+    ((4, 10, 2), [2.0, 2.0, 2.0, 2.0])
+    >>> bool(torch.allclose((X[..., 0] * X[..., 1]).sum(dim=1), y))
+    True
+    """
+    if int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if int(length) != length or length < 2:
+        raise ValueError(f"length must be an integer of at least 2, got {length!r}")
+    n, length = int(n), int(length)
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 1.0, size=(n, length))
+    half = length // 2
+    first = rng.integers(0, half, size=n)  # one marker in the first half ...
+    second = rng.integers(half, length, size=n)  # ... and one in the second
+    markers = np.zeros((n, length))
+    markers[np.arange(n), first] = 1.0
+    markers[np.arange(n), second] = 1.0
+    X = np.stack([values, markers], axis=-1)  # (n, length, 2)
+    y = (values * markers).sum(axis=1)  # (n,)
+    return torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+
+
+def sequence_reversal(
+    n: int, *, min_length: int, max_length: int, num_symbols: int = 10, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random symbol strings and their reversal, a sequence-to-sequence task.
+
+    Each source holds a length drawn uniformly from ``min_length..max_length`` and then
+    that many symbols drawn uniformly from ``num_symbols``, as tokens
+    ``FIRST_SYMBOL, FIRST_SYMBOL + 1, ...``; it is padded on the right with
+    ``PAD_TOKEN``. The target is the reversed string followed by ``EOS_TOKEN``, padded
+    likewise.
+
+    Shapes
+    ------
+    src : (n, max_length) int64;  tgt : (n, max_length + 1) int64.
+
+    Examples
+    --------
+    >>> src, tgt = sequence_reversal(2, min_length=3, max_length=3, seed=0)
+    >>> bool(torch.equal(tgt[:, :3], src.flip(1))), tgt[:, 3].tolist()
+    (True, [2, 2])
+    """
+    for name, value in [("n", n), ("min_length", min_length), ("num_symbols", num_symbols)]:
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if int(max_length) != max_length or max_length < min_length:
+        raise ValueError(f"max_length must be an integer >= min_length, got {max_length!r}")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_length, max_length + 1, size=n)
+    symbols = rng.integers(FIRST_SYMBOL, FIRST_SYMBOL + num_symbols, size=(n, max_length))
+    src = np.full((n, max_length), PAD_TOKEN)
+    tgt = np.full((n, max_length + 1), PAD_TOKEN)
+    for k, L in enumerate(lengths):
+        src[k, :L] = symbols[k, :L]
+        tgt[k, :L] = symbols[k, :L][::-1]
+        tgt[k, L] = EOS_TOKEN
+    return torch.tensor(src), torch.tensor(tgt)
