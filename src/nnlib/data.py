@@ -458,3 +458,338 @@ def sequence_reversal(
         tgt[k, :L] = symbols[k, :L][::-1]
         tgt[k, L] = EOS_TOKEN
     return torch.tensor(src), torch.tensor(tgt)
+# --- Date-format translation (chapter 8) ------------------------------------------
+# Dates written in many surface forms ("22 Nov 2026", "Sun 22 November 26", ...) to be
+# translated to ISO 8601 ("2026-11-22"): a tiny translation task in which every
+# output field comes from one input field, so attention's alignment can be checked.
+
+import dataclasses  # noqa: E402 (this block is self-contained)
+import datetime  # noqa: E402
+import re  # noqa: E402
+
+__all__ += [
+    "DATE_FORMATS",
+    "DATE_FIELDS",
+    "DATE_TARGET_SPANS",
+    "DATE_SOURCE_LENGTH",
+    "DATE_TARGET_LENGTH",
+    "CharVocab",
+    "DATE_VOCAB",
+    "DateSet",
+    "format_date",
+    "date_data",
+    "date_test_set",
+]
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+_WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()  # date.weekday()
+
+#: The surface formats, as templates over the fields: ``Y`` 2026, ``yy`` 26, ``m`` 11,
+#: ``mm`` 11 (zero-padded), ``Mon`` Nov, ``MON`` NOV, ``Month`` November, ``d`` 22,
+#: ``dd`` 22 (zero-padded), ``Dy`` Sun, ``Weekday`` Sunday. A digit-only format with
+#: the year last puts the day first (22/11, never 11/22), so no date reads two ways.
+DATE_FORMATS: tuple[str, ...] = (
+    "{d} {Mon} {Y}",
+    "{Month} {d}, {Y}",
+    "{dd}/{mm}/{Y}",
+    "{Dy} {d} {Month} {yy}",
+    "{Y}.{mm}.{dd}",
+    "{Weekday}, {Month} {d}, {Y}",
+    "{d}.{m}.{Y}",
+    "{Mon} {d} {Y}",
+    "{Dy}, {d} {Mon} {Y}",
+    "{dd}-{Mon}-{yy}",
+    "{Y}/{mm}/{dd}",
+    "{Weekday} {d} {Month} {Y}",
+    "{d} {Month} {Y}",
+    "{MON} {d}, {Y}",
+    "{dd}.{mm}.{yy}",
+    "{Dy} {Mon} {dd} {Y}",
+    "{Y}-{mm}-{dd}",
+)
+
+#: The fields an output digit can come from, in the order of ``DateSet.spans``.
+DATE_FIELDS: tuple[str, ...] = ("year", "month", "day")
+#: Where each field sits in the ISO target "YYYY-MM-DD" (start, end), end exclusive.
+DATE_TARGET_SPANS: tuple[tuple[int, int], ...] = ((0, 4), (5, 7), (8, 10))
+_FIELD_OF = {"Y": "year", "yy": "year", "m": "month", "mm": "month", "Mon": "month"}
+_FIELD_OF |= {"MON": "month", "Month": "month", "d": "day", "dd": "day"}
+_FIELD_OF |= {"Dy": "weekday", "Weekday": "weekday"}
+# Two-digit years: 50-99 are 1950-1999, 00-49 are 2000-2049 (the POSIX pivot), so
+# every date of the range has one reading.
+_FIRST_DATE, _LAST_DATE = datetime.date(1950, 1, 1), datetime.date(2049, 12, 31)
+
+
+def _fields(date: datetime.date) -> dict[str, str]:
+    month, weekday = _MONTHS[date.month - 1], _WEEKDAYS[date.weekday()]
+    return {
+        "Y": f"{date.year:04d}",
+        "yy": f"{date.year % 100:02d}",
+        "m": str(date.month),
+        "mm": f"{date.month:02d}",
+        "Mon": month[:3],
+        "MON": month[:3].upper(),
+        "Month": month,
+        "d": str(date.day),
+        "dd": f"{date.day:02d}",
+        "Dy": weekday[:3],
+        "Weekday": weekday,
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(template: str) -> tuple[tuple[str, str], ...]:
+    """A template as (literal text, field) pairs; the last field is empty."""
+    parts = re.split(r"\{(\w+)\}", template)  # literal, field, literal, ..., literal
+    return tuple(zip(parts[0::2], parts[1::2] + [""], strict=True))
+
+
+def _render(template: str, fields: dict[str, str]) -> tuple[str, dict[str, tuple[int, int]]]:
+    out, spans = "", {}
+    for literal, key in _parse(template):
+        out += literal
+        if key:
+            spans[_FIELD_OF[key]] = (len(out), len(out) + len(fields[key]))
+            out += fields[key]
+    return out, spans
+
+
+def format_date(date: datetime.date, template: str) -> tuple[str, dict[str, tuple[int, int]]]:
+    """Write ``date`` in a surface format and say where each field landed.
+
+    Parameters
+    ----------
+    date : datetime.date
+        Between 1950-01-01 and 2049-12-31.
+    template : str
+        One of :data:`DATE_FORMATS` (or any template over the same fields).
+
+    Shapes
+    ------
+    returns the string and ``{field: (start, end)}`` character spans, end exclusive,
+    for ``"year"``, ``"month"``, ``"day"`` (and ``"weekday"`` where written).
+
+    Examples
+    --------
+    >>> s, spans = format_date(datetime.date(2026, 11, 22), "{Dy} {d} {Month} {yy}")
+    >>> s, spans["year"], s[slice(*spans["month"])]
+    ('Sun 22 November 26', (16, 18), 'November')
+    """
+    if not isinstance(date, datetime.date) or not _FIRST_DATE <= date <= _LAST_DATE:
+        raise ValueError(
+            f"date must be a datetime.date in {_FIRST_DATE}..{_LAST_DATE}, got {date!r}"
+        )
+    unknown = {key for _, key in _parse(template) if key} - _FIELD_OF.keys()
+    if unknown:
+        raise ValueError(
+            f"unknown fields {sorted(unknown)} in {template!r}; known: {sorted(_FIELD_OF)}"
+        )
+    return _render(template, _fields(date))
+
+
+class CharVocab:
+    """Characters to integer ids and back, with padding, start and end tokens.
+
+    Ids 0, 1, 2 are ``<pad>``, ``<s>`` (start) and ``</s>`` (end); the characters
+    follow in sorted order.
+
+    Shapes
+    ------
+    encode: N strings -> (N, L) int64;  decode: (N, L) or (L,) ints -> N strings or one.
+
+    Examples
+    --------
+    >>> v = CharVocab("abc")
+    >>> ids = v.encode(["cab", "a"], start=True)
+    >>> ids.tolist()
+    [[1, 5, 3, 4, 2], [1, 3, 2, 0, 0]]
+    >>> v.decode(ids)
+    ['cab', 'a']
+    """
+
+    PAD, START, END = 0, 1, 2
+    SPECIALS = ("<pad>", "<s>", "</s>")
+
+    def __init__(self, characters) -> None:
+        chars = sorted(set(characters))
+        if not chars or any(len(c) != 1 for c in chars):
+            raise ValueError(f"expected a non-empty set of single characters, got {characters!r}")
+        self.itos = list(self.SPECIALS) + chars
+        self.stoi = {c: i for i, c in enumerate(self.itos) if i >= len(self.SPECIALS)}
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def encode(
+        self, strings, *, start: bool = False, end: bool = True, length: int | None = None
+    ) -> torch.Tensor:
+        """Ids of each string (after ``<s>`` if ``start``, then ``</s>`` if ``end``), padded."""
+        if isinstance(strings, str):
+            raise TypeError("encode takes a list of strings; wrap a single string in a list")
+        rows = []
+        for s in strings:
+            try:
+                ids = [self.stoi[c] for c in s]
+            except KeyError:
+                missing = sorted(set(s) - self.stoi.keys())
+                raise ValueError(
+                    f"characters {missing} of {s!r} are not in the vocabulary"
+                ) from None
+            rows.append([self.START] * start + ids + [self.END] * end)
+        longest = max((len(r) for r in rows), default=0)
+        length = longest if length is None else length
+        if longest > length:
+            raise ValueError(f"a string needs {longest} ids, more than length={length}")
+        out = np.full((len(rows), length), self.PAD, dtype=np.int64)
+        for i, r in enumerate(rows):
+            out[i, : len(r)] = r
+        return torch.from_numpy(out)
+
+    def decode(self, ids) -> list[str] | str:
+        """Strings from ids: skips ``<s>`` and ``<pad>`` before the text, stops at ``</s>``."""
+        ids = torch.as_tensor(ids)
+        if ids.dim() == 1:
+            return self.decode(ids[None])[0]
+        if ids.dim() != 2:
+            raise ValueError(f"ids must have shape (N, L) or (L,), got {tuple(ids.shape)}")
+        out = []
+        for row in ids.tolist():
+            chars = []
+            for i in row:
+                if i == self.END or (i == self.PAD and chars):
+                    break
+                if not 0 <= i < len(self.itos):
+                    raise ValueError(f"id {i} is outside the vocabulary of size {len(self)}")
+                if i >= len(self.SPECIALS):
+                    chars.append(self.itos[i])
+            out.append("".join(chars))
+        return out
+
+
+def _longest(template: str) -> int:
+    widths = {k: len(v) for k, v in _fields(_FIRST_DATE).items()}
+    widths |= {"d": 2, "m": 2, "Month": max(map(len, _MONTHS)), "Weekday": max(map(len, _WEEKDAYS))}
+    return sum(len(literal) + widths.get(key, 0) for literal, key in _parse(template))
+
+
+#: One vocabulary for sources and targets: digits, punctuation, the names' letters.
+DATE_VOCAB = CharVocab(
+    "".join(literal for t in DATE_FORMATS for literal, _ in _parse(t))
+    + "0123456789"
+    + "".join(_MONTHS + _WEEKDAYS)
+    + "".join(m[:3].upper() for m in _MONTHS)
+)
+#: Columns of ``DateSet.X``: the longest source plus its ``</s>``.
+DATE_SOURCE_LENGTH = max(_longest(t) for t in DATE_FORMATS) + 1
+#: Columns of ``DateSet.Y``: ``<s>``, "YYYY-MM-DD", ``</s>``.
+DATE_TARGET_LENGTH = 12
+
+
+@dataclasses.dataclass(frozen=True)
+class DateSet:
+    """Date pairs, as strings and as padded id tensors (:data:`DATE_VOCAB`).
+
+    ``X[i]`` is the source's characters then ``</s>`` (no ``<s>``, so character
+    ``j`` of the source is column ``j``); ``Y[i]`` is ``<s>``, the ISO date, ``</s>``,
+    so ISO character ``j`` is column ``j + 1`` (teacher forcing feeds ``Y[:, :-1]``
+    and predicts ``Y[:, 1:]``). ``spans[i, f]`` is the (start, end) of field
+    :data:`DATE_FIELDS` ``[f]`` in the source; ``formats[i]`` indexes
+    :data:`DATE_FORMATS`.
+
+    Shapes
+    ------
+    X : (N, DATE_SOURCE_LENGTH) int64;  Y : (N, DATE_TARGET_LENGTH) int64;
+    spans : (N, 3, 2) int64;  formats : (N,) int64.
+    """
+
+    sources: list[str]
+    targets: list[str]
+    dates: list[datetime.date]
+    formats: torch.Tensor
+    spans: torch.Tensor
+    X: torch.Tensor
+    Y: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+def _date_set(dates: list[datetime.date], formats: np.ndarray) -> DateSet:
+    sources, spans = [], []
+    for date, f in zip(dates, formats, strict=True):
+        s, sp = format_date(date, DATE_FORMATS[f])
+        sources.append(s)
+        spans.append([sp[name] for name in DATE_FIELDS])
+    targets = [d.isoformat() for d in dates]
+    return DateSet(
+        sources=sources,
+        targets=targets,
+        dates=list(dates),
+        formats=torch.as_tensor(formats, dtype=torch.int64),
+        spans=torch.tensor(spans, dtype=torch.int64).view(len(dates), 3, 2),  # (N, 3, 2)
+        X=DATE_VOCAB.encode(sources, length=DATE_SOURCE_LENGTH),  # (N, DATE_SOURCE_LENGTH)
+        Y=DATE_VOCAB.encode(targets, start=True, length=DATE_TARGET_LENGTH),  # (N, 12)
+    )
+
+
+_NUM_DATES = (_LAST_DATE - _FIRST_DATE).days + 1
+_NUM_TEST_DATES = 1000
+
+
+@functools.lru_cache(maxsize=1)
+def _test_day_numbers() -> np.ndarray:
+    # A fixed draw (its own seed, never the caller's): the same test dates for everyone.
+    days = np.random.default_rng(20261122).permutation(_NUM_DATES)[:_NUM_TEST_DATES]
+    days.setflags(write=False)
+    return days
+
+
+def date_test_set() -> DateSet:
+    """The fixed test set: 1,000 distinct dates that :func:`date_data` never draws.
+
+    Every format appears equally often (up to one), in a fixed shuffled order.
+
+    Shapes
+    ------
+    as :class:`DateSet`, N = 1000.
+
+    Examples
+    --------
+    >>> test = date_test_set()
+    >>> len(test), len(set(test.targets)), tuple(test.X.shape) == (1000, DATE_SOURCE_LENGTH)
+    (1000, 1000, True)
+    """
+    days = _test_day_numbers()
+    formats = np.random.default_rng(1).permutation(np.arange(len(days)) % len(DATE_FORMATS))
+    dates = [_FIRST_DATE + datetime.timedelta(days=int(k)) for k in days]
+    return _date_set(dates, formats)
+
+
+def date_data(n: int, *, seed: int = 0) -> DateSet:
+    """``n`` training pairs: dates drawn uniformly from 1950-2049 outside the test dates,
+    each in a format drawn uniformly from :data:`DATE_FORMATS`.
+
+    Shapes
+    ------
+    as :class:`DateSet`, N = n.
+
+    Examples
+    --------
+    >>> train = date_data(3, seed=0)
+    >>> train.sources[1], train.targets[1]
+    ('Saturday, September 14, 2013', '2013-09-14')
+    >>> DATE_VOCAB.decode(train.Y[:1]) == train.targets[:1] and len(train) == 3
+    True
+    >>> train.X.dtype, tuple(train.spans.shape)
+    (torch.int64, (3, 3, 2))
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    rng = np.random.default_rng(seed)
+    allowed = np.setdiff1d(np.arange(_NUM_DATES), _test_day_numbers())  # sorted
+    days = allowed[rng.integers(0, len(allowed), size=n)]
+    formats = rng.integers(0, len(DATE_FORMATS), size=n)
+    dates = [_FIRST_DATE + datetime.timedelta(days=int(k)) for k in days]
+    return _date_set(dates, formats)
