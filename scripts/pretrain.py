@@ -95,7 +95,8 @@ def main() -> None:
     print(
         f"generated {args.num_samples} signals in {generate_s:.0f} s; trained on "
         f"{len(data[1])} (digits 0-4) in {train_s:.0f} s; held-out accuracy "
-        f"{acc:.2%} on {len(y_held)} ({split_acc:.2%} on the split of {len(data[3])}); wrote {args.out} ({meta['size_bytes']} bytes, "
+        f"{acc:.2%} on {len(y_held)} ({split_acc:.2%} on the split of {len(data[3])}); "
+        f"wrote {args.out} ({meta['size_bytes']} bytes, "
         f"sha256 {meta['sha256'][:12]}...)"
     )
 

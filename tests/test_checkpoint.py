@@ -1,4 +1,4 @@
-"""nnlib.checkpoint: the committed checkpoint loads and keeps its accuracy; bad ones fail clearly."""
+"""nnlib.checkpoint: the committed checkpoint keeps its accuracy; bad ones fail clearly."""
 
 from __future__ import annotations
 
