@@ -157,7 +157,7 @@ def train_variant(
     X: torch.Tensor,
     y: torch.Tensor,
     *,
-    steps: int = 200,
+    steps: int = 100,
     lr: float = 0.01,
     seed: int = 0,
 ) -> float:
@@ -197,7 +197,7 @@ def transfer_table(
     *,
     seeds: Sequence[int] = (0, 1, 2),
     variants: Sequence[str] = VARIANTS,
-    steps: int = 200,
+    steps: int = 100,
     data: tuple[torch.Tensor, ...] | None = None,
     source: CNN1D | None = None,
 ) -> dict[str, np.ndarray]:
