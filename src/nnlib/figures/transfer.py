@@ -296,7 +296,6 @@ def interactive_transfer(sizes: Sequence[int], table: dict[str, np.ndarray]) -> 
         plot_transfer(left, sizes, table)
         left.axvline(k, color="0.4", linewidth=1, linestyle=":")
         plot_at_size(right, sizes, table, k)
-        fig.tight_layout()
 
     return InteractiveFigure(
         draw,
