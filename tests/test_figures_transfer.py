@@ -80,7 +80,8 @@ def test_table_shapes_and_the_interactive_figure_at_every_size(source):
     for params in fig.extreme_settings():
         left, right = fig.render(**params).axes
         assert len(left.lines) == len(VARIANTS) + 1  # four curves and the marker line
-        assert right.get_title().startswith(f"{params['k']} labelled")
+        k = params["size"].split()[0]
+        assert right.get_title().startswith(f"{k} labelled")
     ax = Figure().add_subplot()
     plot_transfer(ax, [1, 2], table)
     assert ax.get_xlabel().startswith("labelled examples") and ax.get_title()

@@ -25,6 +25,7 @@ from nnlib.vit import ViT1D, ViTConfig
 
 __all__ = [
     "ARCHITECTURES",
+    "NAMES",
     "PATCH",
     "GRUClassifier",
     "make_architecture",
@@ -35,6 +36,8 @@ __all__ = [
 
 #: The architectures compared, in the order the course met them.
 ARCHITECTURES = ("mlp", "cnn", "gru", "vit")
+#: How tables and figures name them.
+NAMES = {"mlp": "MLP", "cnn": "CNN", "gru": "GRU", "vit": "ViT"}
 #: Samples per token for the GRU and the transformer: 40 samples become 10 tokens.
 PATCH = 4
 
@@ -182,7 +185,7 @@ def plot_comparison(ax: Axes, rows: list[dict]) -> Axes:
             markersize=9,
         )
         ax.annotate(
-            row["architecture"].upper(),
+            NAMES[row["architecture"]],
             (row["seconds"], 100 * row["accuracy"]),
             textcoords="offset points",
             xytext=(8, -4),

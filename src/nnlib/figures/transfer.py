@@ -271,7 +271,7 @@ def plot_at_size(ax: Axes, sizes: Sequence[int], table: dict[str, np.ndarray], k
             marker=style["marker"],
             color=style["color"],
         )
-        ax.text(i, runs.mean() + 2, f"{runs.mean():.0f}%", ha="center", fontsize=9)
+        ax.text(i, runs.max() + 2, f"{runs.mean():.0f}%", ha="center", fontsize=9)
     ax.set_xticks(range(len(VARIANTS)), ["scratch", "probe", "partial", "fine-tune"])
     ax.set_ylim(0, 105)
     ax.set_xlabel("variant")
@@ -290,8 +290,10 @@ def interactive_transfer(sizes: Sequence[int], table: dict[str, np.ndarray]) -> 
     2
     """
     sizes = [int(s) for s in sizes]
+    names = {f"{k} per class": k for k in sizes}  # the dropdown's options
 
-    def draw(fig: Figure, k: int) -> None:
+    def draw(fig: Figure, size: str) -> None:
+        k = names[size]
         left, right = fig.subplots(1, 2, width_ratios=(1.4, 1))
         plot_transfer(left, sizes, table)
         left.axvline(k, color="0.4", linewidth=1, linestyle=":")
@@ -299,7 +301,7 @@ def interactive_transfer(sizes: Sequence[int], table: dict[str, np.ndarray]) -> 
 
     return InteractiveFigure(
         draw,
-        [Choice("k", sizes, default=sizes[0], label="examples per class")],
+        [Choice("size", list(names), label="labelled examples")],
         figsize=(8.0, 3.8),
         dpi=90,
         alt=(
