@@ -22,13 +22,14 @@ WEBSITE := NNLIB_WEBSITE=1 NNLIB_PROGRESS=0
 PARALLEL := -n auto --dist loadfile
 
 .PHONY: help setup site book lab test lint unit notebooks grading-test site-test browser-test \
-        bench release grade lock clean
+        bench release grade lock clean pretrain
 
 help:
 	@echo "make book    build the course website into $(HTML) and open it (OPEN=0: don't)"
 	@echo "make test    run every test: lint, unit, notebooks, grading, book, browser"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make bench   time and measure the memory of every notebook"
+	@echo "make pretrain  retrain chapter 10's checkpoint into src/nnlib/pretrained/ (a few minutes)"
 	@echo "make release CH=01   write the student version of chapter 01's exercises"
 	@echo "make grade   CH=01   autograde grading/submitted/*/ch01/ into grading/grades.csv"
 	@echo "             JOBS=N  N submissions at once (default: cores); each in a sandbox"
@@ -83,6 +84,10 @@ test: lint unit grading-test notebooks site site-test
 bench: setup
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_fit.py
+
+# Chapter 10's checkpoint: CNN pretrained on MNIST-1D digits 0-4, with its metadata.
+pretrain: setup
+	PYTHONPATH=src NNLIB_PROGRESS=0 $(BIN)/python scripts/pretrain.py
 
 release: setup
 	$(BIN)/python -m grading release $(CH)

@@ -34,8 +34,8 @@ def test_every_lecture_has_exercises():
     lectures = [
         p
         for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")
-        if not p.stem.endswith("_exercises") and not p.name.startswith("00_")
-    ]  # chapter 0 is the set-up check, which has no exercises
+        if not p.stem.endswith("_exercises") and not p.name.startswith(("00_", "11_"))
+    ]  # chapter 0 is the set-up check and chapter 11 the epilogue: neither has exercises
     chapters = {p.name[:2] for p in EXERCISES}
     assert lectures and all(p.name[:2] in chapters for p in lectures)
 
