@@ -44,10 +44,13 @@ PAGES = {
     "ch06-exercises": "notebooks/06_convolution_exercises.html",
     "ch07": "notebooks/07_recurrent.html",
     "ch07-exercises": "notebooks/07_recurrent_exercises.html",
+    "ch08": "notebooks/08_attention.html",
+    "ch08-exercises": "notebooks/08_attention_exercises.html",
     "instructors": "book/instructors.html",
 }
 #: Pages that must carry at least this many interactive figures.
 FIGURES = {"setup": 1, "ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1, "ch05": 2, "ch06": 2, "ch07": 2}
+FIGURES |= {"ch08": 2}
 
 pytestmark = pytest.mark.browser
 
