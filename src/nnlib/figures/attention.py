@@ -87,7 +87,7 @@ def plot_saturation(
     ax1.set(xscale="log", xlabel="dimension d", ylabel="mean max weight", ylim=(0, 1.05),
             title="Saturation at initialization")  # fmt: skip
     ax1.set_xticks(list(dims)[::3], [str(k) for k in list(dims)[::3]])
-    ax1.legend(loc="center left", fontsize=8, frameon=False)
+    ax1.legend(loc="upper left", fontsize=8, frameon=False)
     scores = _random_scores(d, 10, 1, seed=1)[0]  # (10,)
     if scale == SCALES[0]:
         scores = scores / d**0.5
@@ -118,7 +118,7 @@ def interactive_saturation() -> InteractiveFigure:
         dpi=90,
         alt=(
             "Left: mean largest softmax weight over ten random keys against the dimension d, "
-            "on a log axis; without scaling it climbs from about a quarter to above 0.9, with the "
+            "on a log axis; without scaling it climbs from about 0.3 to above 0.9, with the "
             "1/sqrt(d) scale it stays near 0.3. Right: the ten weights of one random query at "
             "the chosen d and scale, nearly one-hot without scaling at large d."
         ),
@@ -268,16 +268,19 @@ def plot_attention_map(
     im = ax1.imshow(w, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax1.add_patch(__import__("matplotlib.patches").patches.Rectangle(
         (-0.5, query - 0.5), S, 1, fill=False, ec=OKABE_ITO["vermillion"], lw=2))  # fmt: skip
-    ax1.set_xticks(range(S), list(source), fontsize=8)
-    ax1.set_yticks(range(T), [c if c != " " else "_" for c in output], fontsize=8)
+    src_ticks = [c.replace("$", r"\$") for c in source]  # a bare "$" starts mathtext
+    ax1.set_xticks(range(S), src_ticks, fontsize=8)
+    ax1.set_yticks(range(T), [c.replace("$", r"\$") for c in output], fontsize=8)
+    shown = output.split("$")[0]
+    src_ticks_out = [repr(c) if c != "$" else "end" for c in output]
     ax1.set(xlabel="source character", ylabel="output character",
-            title=f"Attention weights: {source!r} -> {output!r}")  # fmt: skip
+            title=f"Attention weights: {source.rstrip('$')} to {shown}")  # fmt: skip
     fig.colorbar(im, ax=ax1, label="weight", shrink=0.9)
     ax2.bar(np.arange(S), w[query], color=OKABE_ITO["blue"])
-    ax2.set_xticks(range(S), list(source), fontsize=8)
+    ax2.set_xticks(range(S), src_ticks, fontsize=8)
     ax2.set_xlim(-0.5, S - 0.5)
     ax2.set(ylim=(0, 1.05), ylabel="weight", xlabel="source character",
-            title=f"Output {query} ({output[query]!r}) reads from")  # fmt: skip
+            title=f"Output step {query} ({src_ticks_out[query]}) reads from")  # fmt: skip
 
 
 def interactive_attention_map(model: AttentionSeq2Seq, test: DateSet, examples: Sequence[int]):
