@@ -44,6 +44,8 @@ PAGES = {
     "ch06-exercises": "notebooks/06_convolution_exercises.html",
     "ch07": "notebooks/07_recurrent.html",
     "ch07-exercises": "notebooks/07_recurrent_exercises.html",
+    "ch08": "notebooks/08_attention.html",
+    "ch08-exercises": "notebooks/08_attention_exercises.html",
     "ch10": "notebooks/10_transfer.html",
     "ch10-exercises": "notebooks/10_transfer_exercises.html",
     "ch11": "notebooks/11_epilogue.html",
@@ -52,7 +54,7 @@ PAGES = {
 #: Pages that must carry at least this many interactive figures.
 FIGURES = {
     "setup": 1, "ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1, "ch05": 2,
-    "ch06": 3, "ch07": 2, "ch10": 1,
+    "ch06": 3, "ch07": 2, "ch08": 2, "ch10": 1,
 }
 
 pytestmark = pytest.mark.browser
