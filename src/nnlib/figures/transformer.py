@@ -400,7 +400,7 @@ def interactive_attention_maps(
         draw,
         [
             Choice("model", names),
-            Slider("layer", 1, num_layers, 1, integer=True),
+            Slider("layer", 1, num_layers, 1, default=num_layers, integer=True),
             Slider("example", 0, examples - 1, 1, integer=True),
         ],
         figsize=(9.6, 3.0),
