@@ -44,10 +44,24 @@ PAGES = {
     "ch06-exercises": "notebooks/06_convolution_exercises.html",
     "ch07": "notebooks/07_recurrent.html",
     "ch07-exercises": "notebooks/07_recurrent_exercises.html",
+    "ch09": "notebooks/09_transformer.html",
+    "ch09-vit": "notebooks/09_vit.html",
+    "ch09-exercises": "notebooks/09_transformer_exercises.html",
     "instructors": "book/instructors.html",
 }
 #: Pages that must carry at least this many interactive figures.
-FIGURES = {"setup": 1, "ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1, "ch05": 2, "ch06": 2, "ch07": 2}
+FIGURES = {
+    "setup": 1,
+    "ch01": 2,
+    "ch02": 1,
+    "ch03": 1,
+    "ch04": 1,
+    "ch05": 2,
+    "ch06": 2,
+    "ch07": 2,
+    "ch09": 2,
+    "ch09-vit": 1,
+}
 
 pytestmark = pytest.mark.browser
 
