@@ -107,6 +107,13 @@ def test_attention_maps_figure_at_every_extreme():
         fig.draw(f, **setting)
         assert len(f.axes) == 2
     assert fig.frame_count == 2 * 2 * 2
+    single = ft.interactive_attention_maps({"m": (maps, labels)}, examples=2)
+    assert [c.name for c in single.controls] == ["layer", "example"]  # no one-entry menu
+    assert single.controls[0].initial == 2  # opens on the last layer
+    for setting in single.extreme_settings():
+        f = Figure(figsize=single.figsize)
+        single.draw(f, **setting)
+        assert len(f.axes) == 2
 
 
 def test_static_plots():

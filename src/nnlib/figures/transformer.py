@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -396,13 +397,17 @@ def interactive_attention_maps(
         draw_attention_maps(fig, weights=weights[example], layer=layer, labels=labels[example],
                             title=f"{model}: example {example}")  # fmt: skip
 
+    controls = [
+        Slider("layer", 1, num_layers, 1, default=num_layers, integer=True),
+        Slider("example", 0, examples - 1, 1, integer=True),
+    ]
+    if len(names) > 1:  # a menu with one entry would be a control that changes nothing
+        controls.insert(0, Choice("model", names))
+    else:
+        draw = functools.partial(draw, model=names[0])
     return InteractiveFigure(
         draw,
-        [
-            Choice("model", names),
-            Slider("layer", 1, num_layers, 1, default=num_layers, integer=True),
-            Slider("example", 0, examples - 1, 1, integer=True),
-        ],
+        controls,
         figsize=(9.6, 3.0),
         dpi=72,
         alt=(
