@@ -46,6 +46,9 @@ PAGES = {
     "ch07-exercises": "notebooks/07_recurrent_exercises.html",
     "ch08": "notebooks/08_attention.html",
     "ch08-exercises": "notebooks/08_attention_exercises.html",
+    "ch09": "notebooks/09_transformer.html",
+    "ch09-vit": "notebooks/09_vit.html",
+    "ch09-exercises": "notebooks/09_transformer_exercises.html",
     "ch10": "notebooks/10_transfer.html",
     "ch10-exercises": "notebooks/10_transfer_exercises.html",
     "ch11": "notebooks/11_epilogue.html",
@@ -53,8 +56,18 @@ PAGES = {
 }
 #: Pages that must carry at least this many interactive figures.
 FIGURES = {
-    "setup": 1, "ch01": 2, "ch02": 1, "ch03": 1, "ch04": 1, "ch05": 2,
-    "ch06": 3, "ch07": 2, "ch08": 2, "ch10": 1,
+    "setup": 1,
+    "ch01": 2,
+    "ch02": 1,
+    "ch03": 1,
+    "ch04": 1,
+    "ch05": 2,
+    "ch06": 3,
+    "ch07": 2,
+    "ch08": 2,
+    "ch09": 2,
+    "ch09-vit": 1,
+    "ch10": 1,
 }
 
 pytestmark = pytest.mark.browser
