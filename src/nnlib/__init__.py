@@ -9,7 +9,10 @@ read whole and checked against PyTorch in ``tests/``:
 - ``perceptron``, ``activations``, ``mlp`` (chapter 1); ``autograd``,
   ``gradcheck``, ``autograd_mlp`` (chapter 2); ``optim`` (chapter 3);
   ``regularization`` (chapter 4); ``initialization``, ``normalization``, ``pca``,
-  ``deep_mlp`` (chapter 5).
+  ``deep_mlp`` (chapter 5); ``conv``, ``cnn`` (chapter 6); ``recurrent``,
+  ``seq2seq`` (chapter 7); ``attention``, ``seq2seq_attention`` (chapter 8);
+  ``transformer``, ``vit``, ``tokenize`` (chapter 9); ``checkpoint`` and the
+  pretrained weights in ``pretrained/`` (chapter 10).
 
 Each chapter's experiments and drawings live apart, in :mod:`nnlib.figures`
 (one module per chapter); the core never imports them.
